@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// Thin launcher: the compiled CLI lives in dist/ (built by `npm ci` through the `prepare` script).
+import('../dist/cli/main.js').catch((err) => {
+  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/cli/main.js')) {
+    process.stderr.write('flowsift: not built yet; run `npm ci` (or `npm run build`) first\n');
+    process.exit(1);
+  }
+  throw err;
+});
