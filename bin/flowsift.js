@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Thin launcher: the compiled CLI lives in dist/ (built by `npm ci` through the `prepare` script).
-import('../dist/cli/main.js').catch((err) => {
-  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/cli/main.js')) {
+import('../dist/cli/main.js').then((m) => m.run(), (err) => {
+  if (err && err.code === 'ERR_MODULE_NOT_FOUND') {
     process.stderr.write('flowsift: not built yet; run `npm ci` (or `npm run build`) first\n');
     process.exit(1);
   }

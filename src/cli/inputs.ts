@@ -1,0 +1,124 @@
+/**
+ * Shared CLI plumbing: meter options from command-line flags, labellers, and reading captures into
+ * flow records with a progress/summary line on stderr.
+ */
+import type { Command } from 'commander';
+import type { ExtractSummary } from '../features/extract.js';
+import { extractCapture } from '../features/extract.js';
+import type { FinishedFlow, MeterOptions } from '../features/meter.js';
+import type { Labeller } from '../dataset/labels.js';
+import { ConstantLabeller, RuleLabeller } from '../dataset/labels.js';
+import { FlowRecords } from '../dataset/collect.js';
+import { createFeatureSet, defaultModelFeatures } from '../features/registry.js';
+import { UsageError } from './errors.js';
+
+/** Adds the flow-meter options shared by every command that reads captures. */
+export function addMeterOptions(cmd: Command): Command {
+  return cmd
+    .option('--idle-timeout <seconds>', 'end a flow after this many seconds without packets', '120')
+    .option('--active-timeout <seconds>', 'end a flow this many seconds after its first packet', '1800')
+    .option('--no-tcp-termination', 'do not end TCP flows on FIN/RST (flows end by timeout only, as nfstream)')
+    .option('--no-tunnels', 'do not decode tunnels (GRE, GTP-U, VXLAN, …) to the inner packet')
+    .option('--strict', 'treat a capture that ends inside a record as an error');
+}
+
+/** Parses a positive number of seconds from an option. @throws UsageError */
+export function seconds(name: string, text: string): number {
+  const v = Number(text);
+  if (!Number.isFinite(v) || v <= 0) throw new UsageError(`${name} must be a positive number of seconds, got '${text}'`);
+  return v;
+}
+
+/** Meter options from parsed flags. */
+export function meterOptions(o: Record<string, unknown>): MeterOptions & { strict?: boolean } {
+  return {
+    idleTimeoutUs: seconds('--idle-timeout', String(o.idleTimeout)) * 1e6,
+    activeTimeoutUs: seconds('--active-timeout', String(o.activeTimeout)) * 1e6,
+    tcpTermination: o.tcpTermination !== false,
+    decodeTunnels: o.tunnels !== false,
+    strict: o.strict === true,
+  };
+}
+
+/**
+ * The labeller selected by `--label NAME` / `--labels FILE`.
+ * @param required throw a UsageError when neither is given
+ * @throws UsageError when both are given; DatasetError for a bad rules file
+ */
+export function labellerFrom(o: Record<string, unknown>, required: boolean): Labeller | null {
+  if (o.label !== undefined && o.labels !== undefined) throw new UsageError('give either --label or --labels, not both');
+  if (o.label !== undefined) return new ConstantLabeller(String(o.label));
+  if (o.labels !== undefined) return RuleLabeller.fromFile(String(o.labels));
+  if (required) throw new UsageError('labels are required: --label NAME (every flow) or --labels FILE (rules label,ip,start,end)');
+  return null;
+}
+
+/** Writes a line to stderr unless quiet. */
+export function info(o: Record<string, unknown>, line: string): void {
+  if (!o.quiet) process.stderr.write(`${line}\n`);
+}
+
+/** One line describing what a capture gave. */
+export function summaryLine(s: ExtractSummary, seconds: number): string {
+  const c = s.counters;
+  const parts = [
+    `${s.path}: ${c.packets.toLocaleString('en-US')} packets, ${c.flows.toLocaleString('en-US')} flows`,
+    c.nonIpPackets ? `${c.nonIpPackets.toLocaleString('en-US')} non-IP skipped` : '',
+    s.capture.truncatedPackets ? `${s.capture.truncatedPackets.toLocaleString('en-US')} snaplen-truncated` : '',
+    s.unknownLinkTypes.length ? `unknown link type(s) ${s.unknownLinkTypes.join(', ')}` : '',
+    `${seconds.toFixed(2)} s (${Math.round(c.flows / Math.max(seconds, 1e-9)).toLocaleString('en-US')} flows/s)`,
+  ];
+  return parts.filter(Boolean).join(', ');
+}
+
+/**
+ * Reads every capture in order, calling `onFlow(flow, sourceIndex)`; prints one summary line per capture
+ * and any capture warning (e.g. a file that ends inside a record) on stderr.
+ */
+export async function readCaptures(
+  paths: readonly string[], o: Record<string, unknown>, onFlow: (flow: FinishedFlow, source: number) => void,
+): Promise<ExtractSummary[]> {
+  const opts = meterOptions(o);
+  const out: ExtractSummary[] = [];
+  for (let i = 0; i < paths.length; i++) {
+    const t0 = performance.now();
+    const s = await extractCapture(paths[i], (f) => onFlow(f, i), opts);
+    for (const w of s.capture.warnings ?? []) process.stderr.write(`flowsift: warning: ${w}\n`);
+    info(o, summaryLine(s, (performance.now() - t0) / 1000));
+    out.push(s);
+  }
+  return out;
+}
+
+/**
+ * Reads captures into in-memory flow records, labelling each flow with `labeller` (or '' without one).
+ */
+export async function collectRecords(
+  paths: readonly string[], o: Record<string, unknown>, labeller: Labeller | null,
+): Promise<FlowRecords> {
+  const records = new FlowRecords(createFeatureSet().features.map((f) => f.name));
+  const sources = paths.map((p) => records.addSource(p));
+  await readCaptures(paths, o, (flow, i) => records.add(flow, labeller ? labeller.labelOf(flow) : '', sources[i]));
+  return records;
+}
+
+/** Counts of each label, sorted by label (code-point order, as scikit-learn's np.unique). */
+export function labelCounts(labels: readonly string[]): [string, number][] {
+  const m = new Map<string, number>();
+  for (const l of labels) m.set(l, (m.get(l) ?? 0) + 1);
+  return [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/**
+ * Model input columns: `--features a,b,c` or the registry's default model features.
+ * @throws UsageError naming unknown features
+ */
+export function featureList(o: Record<string, unknown>): string[] {
+  const all = createFeatureSet().features.map((f) => f.name);
+  if (o.features === undefined) return defaultModelFeatures();
+  const want = String(o.features).split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = want.filter((w) => !all.includes(w));
+  if (unknown.length) throw new UsageError(`unknown feature(s): ${unknown.join(', ')} (see docs/features.md)`);
+  if (want.length === 0) throw new UsageError('--features names no feature');
+  return want;
+}

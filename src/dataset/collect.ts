@@ -1,0 +1,85 @@
+/**
+ * In-memory flow records: identifiers, the feature matrix (rows × features, row-major Float64) and labels,
+ * filled flow by flow from a {@link FinishedFlow} stream. Used by train, evaluate and score.
+ */
+import type { FinishedFlow } from '../features/meter.js';
+
+/** Flow records collected from one or more captures. */
+export class FlowRecords {
+  rows = 0;
+  /** Row-major feature values, `rows × names.length` (capacity may exceed `rows`). */
+  data: Float64Array;
+  readonly srcIp: string[] = [];
+  readonly dstIp: string[] = [];
+  srcPort = new Uint16Array(0);
+  dstPort = new Uint16Array(0);
+  protocol = new Uint8Array(0);
+  /** First packet time, µs since the epoch. */
+  firstSeenUs = new Float64Array(0);
+  /** Capture index (into `sources`) of each flow. */
+  source = new Uint16Array(0);
+  readonly labels: string[] = [];
+  readonly sources: string[] = [];
+
+  /** @param names feature names, in the order of `FinishedFlow.features` */
+  constructor(readonly names: readonly string[], initialRows = 1024) {
+    this.data = new Float64Array(initialRows * names.length);
+    this.grow(initialRows);
+  }
+
+  private grow(cap: number): void {
+    const c = this.names.length;
+    if (this.data.length < cap * c) {
+      const d = new Float64Array(cap * c);
+      d.set(this.data);
+      this.data = d;
+    }
+    const g = <T extends Uint16Array | Uint8Array | Float64Array>(a: T, ctor: new (n: number) => T): T => {
+      if (a.length >= cap) return a;
+      const b = new ctor(cap);
+      b.set(a);
+      return b;
+    };
+    this.srcPort = g(this.srcPort, Uint16Array);
+    this.dstPort = g(this.dstPort, Uint16Array);
+    this.protocol = g(this.protocol, Uint8Array);
+    this.firstSeenUs = g(this.firstSeenUs, Float64Array);
+    this.source = g(this.source, Uint16Array);
+  }
+
+  /** Registers a capture; returns its index for {@link add}. */
+  addSource(path: string): number {
+    this.sources.push(path);
+    return this.sources.length - 1;
+  }
+
+  /** Appends a flow (copies its features). */
+  add(flow: FinishedFlow, label: string, source: number): void {
+    const r = this.rows;
+    if (r >= this.srcPort.length) this.grow(Math.max(1024, this.srcPort.length * 2));
+    this.data.set(flow.features, r * this.names.length);
+    this.srcIp.push(flow.srcIp);
+    this.dstIp.push(flow.dstIp);
+    this.srcPort[r] = flow.srcPort;
+    this.dstPort[r] = flow.dstPort;
+    this.protocol[r] = flow.protocol;
+    this.firstSeenUs[r] = flow.firstSeenUs;
+    this.source[r] = source;
+    this.labels.push(label);
+    this.rows = r + 1;
+  }
+
+  /**
+   * Feature matrix restricted to `columns` (by name), row-major, `rows × columns.length`.
+   * @throws Error naming the columns this record set does not have.
+   */
+  select(columns: readonly string[]): Float64Array {
+    const idx = columns.map((c) => this.names.indexOf(c));
+    const missing = columns.filter((_, i) => idx[i] < 0);
+    if (missing.length) throw new Error(`flow records lack feature(s): ${missing.join(', ')}`);
+    const c = this.names.length, k = columns.length;
+    const out = new Float64Array(this.rows * k);
+    for (let r = 0; r < this.rows; r++) for (let j = 0; j < k; j++) out[r * k + j] = this.data[r * c + idx[j]];
+    return out;
+  }
+}

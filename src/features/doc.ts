@@ -1,0 +1,41 @@
+/**
+ * Renders the feature registry as Markdown (docs/features.md is generated from it).
+ */
+import { CIC_FEATURE_ORDER, createFeatureSet, IDENTIFIER_COLUMNS } from './registry.js';
+
+/** The features document: identifiers, then every feature with unit, definition and CICFlowMeter notes. */
+export function featuresMarkdown(): string {
+  const set = createFeatureSet();
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const lines = [
+    '# flowsift features',
+    '',
+    '<!-- Generated from src/features/registry.ts by `npm run docs`; do not edit by hand. -->',
+    '',
+    'One row per bidirectional flow. The forward direction is the initiator\'s (the sender of the flow\'s first',
+    'packet); backward is the responder\'s. "Length" is the transport payload length in bytes, taken from the IP',
+    'length fields (so snaplen truncation does not change it). Times are in microseconds. Standard deviations and',
+    'variances are sample statistics (n − 1), as CICFlowMeter\'s Apache Commons Math; every statistic of an empty',
+    'set is 0, and every division by zero gives 0 (never Infinity or NaN).',
+    '',
+    '## Identifier columns (not model inputs)',
+    '',
+    `${IDENTIFIER_COLUMNS.map((c) => `\`${c}\``).join(', ')}. \`Flow ID\` is CICFlowMeter\'s`,
+    '`src-dst-srcport-dstport-protocol`; `Timestamp` is the first packet time in ISO 8601 UTC with microseconds.',
+    '',
+    `## Features (${set.features.length}; the first ${CIC_FEATURE_ORDER.length} in CICFlowMeter 4's column order)`,
+    '',
+    '| # | name | unit | definition | differs from CICFlowMeter 4 |',
+    '|---|---|---|---|---|',
+    ...set.features.map((f, i) => `| ${i + 1} | ${esc(f.name)} | ${f.unit} | ${esc(f.description)} | ${esc(f.differsFromCic ?? '')} |`),
+    '',
+    '## Families',
+    '',
+    'Each family is one accumulator in `src/features/families/` with per-flow state in typed arrays',
+    '(nfstream\'s on_init / on_update / on_expire split):',
+    '',
+    ...set.families.map((f) => `- \`${f.name}\`: ${f.features.map((d) => d.name).join(', ')}`),
+    '',
+  ];
+  return lines.join('\n');
+}

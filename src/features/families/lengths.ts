@@ -1,0 +1,121 @@
+/**
+ * Packet-length family: counts, byte totals, payload-length statistics per direction and for the whole
+ * flow, rates and size ratios. "Length" is the transport payload length in bytes (TCP/UDP payload; for
+ * other protocols the IP payload after the L4 header flowsift decodes), taken from the IP length fields so
+ * snaplen truncation does not change it — CICFlowMeter's `BasicPacketInfo.getPayloadBytes()`.
+ */
+import type { DecodedPacket } from '../../decode/types.js';
+import type { FlowTable } from '../../flow/table.js';
+import type { FeatureDef, FeatureFamily } from '../family.js';
+import { growArray } from '../family.js';
+import { RunningStats } from '../stats.js';
+
+const CIC_STD = 'CICFlowMeter 4 uses the sample standard deviation (Apache Commons Math); so does flowsift.';
+
+export const LENGTH_FEATURES: readonly FeatureDef[] = [
+  { name: 'Flow Duration', unit: 'µs', description: 'Last packet time − first packet time (CICFlowMeter "Flow Duration").' },
+  { name: 'Total Fwd Packet', unit: 'packets', description: 'Packets from initiator to responder.' },
+  { name: 'Total Bwd packets', unit: 'packets', description: 'Packets from responder to initiator.' },
+  { name: 'Total Length of Fwd Packet', unit: 'bytes', description: 'Sum of forward payload lengths.' },
+  { name: 'Total Length of Bwd Packet', unit: 'bytes', description: 'Sum of backward payload lengths.' },
+  { name: 'Fwd Packet Length Max', unit: 'bytes', description: 'Largest forward payload length (0 without forward packets).' },
+  { name: 'Fwd Packet Length Min', unit: 'bytes', description: 'Smallest forward payload length.' },
+  { name: 'Fwd Packet Length Mean', unit: 'bytes', description: 'Mean forward payload length.' },
+  { name: 'Fwd Packet Length Std', unit: 'bytes', description: `Sample standard deviation of forward payload lengths. ${CIC_STD}` },
+  { name: 'Bwd Packet Length Max', unit: 'bytes', description: 'Largest backward payload length (0 without backward packets).' },
+  { name: 'Bwd Packet Length Min', unit: 'bytes', description: 'Smallest backward payload length.' },
+  { name: 'Bwd Packet Length Mean', unit: 'bytes', description: 'Mean backward payload length.' },
+  { name: 'Bwd Packet Length Std', unit: 'bytes', description: 'Sample standard deviation of backward payload lengths.' },
+  { name: 'Flow Bytes/s', unit: 'bytes/s', description: 'Payload bytes (both directions) / Flow Duration in seconds; 0 when the duration is 0.',
+    differsFromCic: 'CICFlowMeter divides by a zero duration and writes Infinity/NaN; flowsift writes 0.' },
+  { name: 'Flow Packets/s', unit: 'packets/s', description: 'Packets / Flow Duration in seconds; 0 when the duration is 0.',
+    differsFromCic: 'CICFlowMeter writes Infinity/NaN for a zero duration; flowsift writes 0.' },
+  { name: 'Fwd Packets/s', unit: 'packets/s', description: 'Forward packets / Flow Duration in seconds; 0 when the duration is 0.' },
+  { name: 'Bwd Packets/s', unit: 'packets/s', description: 'Backward packets / Flow Duration in seconds; 0 when the duration is 0.' },
+  { name: 'Packet Length Min', unit: 'bytes', description: 'Smallest payload length over the flow.',
+    differsFromCic: 'CICFlowMeter adds the first packet twice to the flow length statistics; flowsift counts it once.' },
+  { name: 'Packet Length Max', unit: 'bytes', description: 'Largest payload length over the flow.' },
+  { name: 'Packet Length Mean', unit: 'bytes', description: 'Mean payload length over the flow.',
+    differsFromCic: 'First packet counted once (CICFlowMeter counts it twice).' },
+  { name: 'Packet Length Std', unit: 'bytes', description: 'Sample standard deviation of payload lengths over the flow.',
+    differsFromCic: 'First packet counted once (CICFlowMeter counts it twice).' },
+  { name: 'Packet Length Variance', unit: 'bytes', description: 'Sample variance of payload lengths over the flow (bytes²).',
+    differsFromCic: 'First packet counted once (CICFlowMeter counts it twice).' },
+  { name: 'Down/Up Ratio', unit: 'ratio', description: 'Backward packets / forward packets (0 without forward packets).',
+    differsFromCic: 'CICFlowMeter divides integers (1/2 → 0); flowsift divides real numbers.' },
+  { name: 'Average Packet Size', unit: 'bytes', description: 'Payload bytes (both directions) / packets.',
+    differsFromCic: 'CICFlowMeter sums the first packet twice; flowsift once.' },
+  { name: 'Fwd Segment Size Avg', unit: 'bytes', description: 'Forward payload bytes / forward packets.' },
+  { name: 'Bwd Segment Size Avg', unit: 'bytes', description: 'Backward payload bytes / backward packets.' },
+  { name: 'Fwd Act Data Pkts', unit: 'packets', description: 'Forward packets with at least 1 byte of payload.',
+    differsFromCic: 'CICFlowMeter skips the first packet of the flow; flowsift counts it.' },
+];
+
+/** Payload-length statistics per direction and per flow (see {@link LENGTH_FEATURES}). */
+export class LengthFamily implements FeatureFamily {
+  readonly name = 'lengths';
+  readonly features = LENGTH_FEATURES;
+  private readonly fwd = new RunningStats();
+  private readonly bwd = new RunningStats();
+  private readonly all = new RunningStats();
+  private fwdData = new Float64Array(0);
+
+  resize(capacity: number): void {
+    this.fwd.resize(capacity);
+    this.bwd.resize(capacity);
+    this.all.resize(capacity);
+    this.fwdData = growArray(this.fwdData, capacity, Float64Array);
+  }
+
+  onInit(slot: number): void {
+    this.fwd.reset(slot);
+    this.bwd.reset(slot);
+    this.all.reset(slot);
+    this.fwdData[slot] = 0;
+  }
+
+  onUpdate(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
+    const len = pkt.payloadLen;
+    if (dir === 0) {
+      this.fwd.add(slot, len);
+      if (len > 0) this.fwdData[slot]++;
+    } else this.bwd.add(slot, len);
+    this.all.add(slot, len);
+  }
+
+  onExpire(s: number, table: FlowTable, out: Float64Array, pos: Int32Array): void {
+    const fwd = this.fwd, bwd = this.bwd, all = this.all;
+    const durUs = table.lastSeenUs[s] - table.firstSeenUs[s];
+    const durS = durUs / 1e6;
+    const nf = fwd.n[s], nb = bwd.n[s], n = nf + nb;
+    const bytes = fwd.sum[s] + bwd.sum[s];
+    let i = 0;
+    out[pos[i++]] = durUs;
+    out[pos[i++]] = nf;
+    out[pos[i++]] = nb;
+    out[pos[i++]] = fwd.sum[s];
+    out[pos[i++]] = bwd.sum[s];
+    out[pos[i++]] = fwd.max[s];
+    out[pos[i++]] = fwd.min[s];
+    out[pos[i++]] = fwd.avg(s);
+    out[pos[i++]] = fwd.std(s);
+    out[pos[i++]] = bwd.max[s];
+    out[pos[i++]] = bwd.min[s];
+    out[pos[i++]] = bwd.avg(s);
+    out[pos[i++]] = bwd.std(s);
+    out[pos[i++]] = durS > 0 ? bytes / durS : 0;
+    out[pos[i++]] = durS > 0 ? n / durS : 0;
+    out[pos[i++]] = durS > 0 ? nf / durS : 0;
+    out[pos[i++]] = durS > 0 ? nb / durS : 0;
+    out[pos[i++]] = all.min[s];
+    out[pos[i++]] = all.max[s];
+    out[pos[i++]] = all.avg(s);
+    out[pos[i++]] = all.std(s);
+    out[pos[i++]] = all.variance(s);
+    out[pos[i++]] = nf > 0 ? nb / nf : 0;
+    out[pos[i++]] = n > 0 ? bytes / n : 0;
+    out[pos[i++]] = nf > 0 ? fwd.sum[s] / nf : 0;
+    out[pos[i++]] = nb > 0 ? bwd.sum[s] / nb : 0;
+    out[pos[i++]] = this.fwdData[s];
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The feature-family contract (nfstream's plugin split: on_init / on_update / on_expire). Each family is a
+ * small accumulator in its own file that keeps per-flow state in typed arrays indexed by the flow table's
+ * slot, so updating a flow allocates nothing.
+ */
+import type { DecodedPacket } from '../decode/types.js';
+import type { FlowTable } from '../flow/table.js';
+
+/** Units used in feature definitions. */
+export type FeatureUnit =
+  | 'µs' | 'bytes' | 'packets' | 'count' | 'bytes/s' | 'packets/s' | 'ratio' | 'protocol number' | 'bytes/bulk'
+  | 'packets/bulk' | 'flag';
+
+/** One output column of the feature registry. */
+export interface FeatureDef {
+  /** Column name: CICFlowMeter 4's name where one exists (reference/cicflowmeter4-columns.txt). */
+  name: string;
+  /** Unit of the value. */
+  unit: FeatureUnit;
+  /** Definition, with its source. */
+  description: string;
+  /** Where flowsift deliberately differs from CICFlowMeter 4, if it does. */
+  differsFromCic?: string;
+  /** False for columns that are not model inputs by default (none of the families' features are identifiers). */
+  modelInput?: boolean;
+}
+
+/** A family of features computed by one accumulator. */
+export interface FeatureFamily {
+  /** Short name (for documentation). */
+  readonly name: string;
+  /** Features this family writes, in the order of its `write` positions. */
+  readonly features: readonly FeatureDef[];
+  /** Makes per-slot state cover slots [0, capacity) (keeping existing values). */
+  resize(capacity: number): void;
+  /** A flow starts in `slot` with `pkt` (forward direction); reset the slot's state. */
+  onInit(slot: number, pkt: DecodedPacket): void;
+  /** Every packet of the flow, the first included; `dir` 0 forward, 1 backward. */
+  onUpdate(slot: number, pkt: DecodedPacket, dir: 0 | 1): void;
+  /**
+   * Writes the family's features for `slot`: feature i goes to `out[pos[i]]`. The table gives first/last
+   * seen and packet counts.
+   */
+  onExpire(slot: number, table: FlowTable, out: Float64Array, pos: Int32Array): void;
+}
+
+/** Grows a typed array to `n` elements, keeping its values. */
+export function growArray<T extends Float64Array | Float32Array | Uint32Array | Int32Array | Uint8Array>(
+  a: T, n: number, ctor: new (n: number) => T,
+): T {
+  if (a.length >= n) return a;
+  const b = new ctor(n);
+  b.set(a);
+  return b;
+}

@@ -1,0 +1,145 @@
+/**
+ * The flow meter: decoded packets → flow table → feature families → one finished-flow record per flow.
+ * This is flowsift's hot path; per packet it decodes into one reused {@link DecodedPacket}, looks the flow
+ * up without building strings, and updates typed-array accumulators in place.
+ */
+import type { CapturedPacket } from '../capture/types.js';
+import { Decoder } from '../decode/decoder.js';
+import { DecodedPacket } from '../decode/types.js';
+import { formatAddress } from '../flow/key.js';
+import type { EndReasonCode, FlowObserver, FlowTableOptions } from '../flow/table.js';
+import { END_REASON_NAMES, FlowTable } from '../flow/table.js';
+import type { FeatureOptions, FeatureSet } from './registry.js';
+import { createFeatureSet } from './registry.js';
+
+/** Settings of a {@link FlowMeter}. */
+export interface MeterOptions extends FlowTableOptions, FeatureOptions {
+  /** Decode GRE/GTP-U/VXLAN/… to the inner packet (nfstream's decode_tunnels; default true). */
+  decodeTunnels?: boolean;
+}
+
+/**
+ * A finished flow as handed to the consumer. The object is reused for every flow and is valid only during
+ * the callback: copy `features` (or the fields) you keep.
+ */
+export class FinishedFlow {
+  slot = -1;
+  reason: EndReasonCode = 0;
+  constructor(private readonly table: FlowTable, /** Feature values in registry order. */ readonly features: Float64Array) {}
+
+  /** Initiator (forward source) address as text. */
+  get srcIp(): string { return formatAddress(this.table.srcAddr, this.slot * 4, this.table.ipVersion[this.slot]); }
+  /** Responder address as text. */
+  get dstIp(): string { return formatAddress(this.table.dstAddr, this.slot * 4, this.table.ipVersion[this.slot]); }
+  get srcPort(): number { return this.table.srcPort[this.slot]; }
+  get dstPort(): number { return this.table.dstPort[this.slot]; }
+  /** IP protocol number. */
+  get protocol(): number { return this.table.protocol[this.slot]; }
+  get ipVersion(): number { return this.table.ipVersion[this.slot]; }
+  get vlanId(): number { return this.table.vlanId[this.slot]; }
+  /** First/last packet time, µs since the epoch. */
+  get firstSeenUs(): number { return this.table.firstSeenUs[this.slot]; }
+  get lastSeenUs(): number { return this.table.lastSeenUs[this.slot]; }
+  /** Exact first packet time: whole seconds and nanoseconds. */
+  get firstSec(): number { return this.table.firstSec[this.slot]; }
+  get firstNsec(): number { return this.table.firstNsec[this.slot]; }
+  get packets(): number { return this.table.fwdPackets[this.slot] + this.table.bwdPackets[this.slot]; }
+  /** Sequence number of the flow within its capture (order of first packet). */
+  get seq(): number { return this.table.seq[this.slot]; }
+  /** Why the flow ended: idle, active, tcp_end, end_of_input, evicted. */
+  get endReason(): string { return END_REASON_NAMES[this.reason]; }
+  /** Address words of the initiator/responder (4 each), for rule matching without strings. */
+  srcWords(out: Uint32Array): Uint32Array { out.set(this.table.srcAddr.subarray(this.slot * 4, this.slot * 4 + 4)); return out; }
+  dstWords(out: Uint32Array): Uint32Array { out.set(this.table.dstAddr.subarray(this.slot * 4, this.slot * 4 + 4)); return out; }
+  /** CICFlowMeter's Flow ID: `src-dst-srcport-dstport-protocol`. */
+  get flowId(): string { return `${this.srcIp}-${this.dstIp}-${this.srcPort}-${this.dstPort}-${this.protocol}`; }
+  /** First packet time as ISO 8601 UTC with microseconds, e.g. 2026-11-22T03:05:53.123456Z. */
+  get timestamp(): string { return isoMicros(this.firstSec, this.firstNsec); }
+}
+
+/** ISO 8601 UTC text of (seconds, nanoseconds) with microsecond precision. */
+export function isoMicros(sec: number, nsec: number): string {
+  const iso = new Date(sec * 1000).toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z
+  return `${iso.slice(0, 19)}.${String(Math.floor(nsec / 1000)).padStart(6, '0')}Z`;
+}
+
+/** Packet counters of a meter run. */
+export interface MeterCounters {
+  /** Packets handed to the meter. */
+  packets: number;
+  /** Packets accounted in a flow (decoded IP packets). */
+  ipPackets: number;
+  /** Frames skipped because they carry no IP packet (ARP, LLDP, STP, …) or an unknown link type. */
+  nonIpPackets: number;
+  /** Flows exported. */
+  flows: number;
+}
+
+/**
+ * Packets in, finished flows out. Feed packets with {@link push} in capture order, call {@link finish} at
+ * the end of input; `onFlow` runs once per flow as it expires (idle/active timeout, TCP end, eviction) and
+ * for the remaining flows at {@link finish}.
+ */
+export class FlowMeter implements FlowObserver {
+  readonly decoder: Decoder;
+  readonly table: FlowTable;
+  readonly featureSet: FeatureSet;
+  readonly counters: MeterCounters = { packets: 0, ipPackets: 0, nonIpPackets: 0, flows: 0 };
+  private readonly pkt = new DecodedPacket();
+  private readonly row: Float64Array;
+  private readonly flow: FinishedFlow;
+
+  constructor(private readonly onFlow: (flow: FinishedFlow) => void, opts: MeterOptions = {}) {
+    this.decoder = new Decoder({ decodeTunnels: opts.decodeTunnels ?? true });
+    this.featureSet = createFeatureSet(opts);
+    this.table = new FlowTable(this, opts);
+    this.row = new Float64Array(this.featureSet.features.length);
+    this.flow = new FinishedFlow(this.table, this.row);
+    const resize = (cap: number): void => { for (const f of this.featureSet.families) f.resize(cap); };
+    resize(this.table.capacity);
+    this.table.onResize = resize;
+  }
+
+  /** Accounts one captured packet (the object may be reused by the reader after this returns). */
+  push(captured: CapturedPacket): void {
+    this.counters.packets++;
+    const pkt = this.pkt;
+    if (!this.decoder.decode(captured, pkt)) {
+      this.counters.nonIpPackets++;
+      return;
+    }
+    this.counters.ipPackets++;
+    this.table.process(pkt);
+  }
+
+  /** Accounts an already decoded IP packet (for callers with their own decoding, and tests). */
+  pushDecoded(pkt: DecodedPacket): void {
+    this.counters.packets++;
+    this.counters.ipPackets++;
+    this.table.process(pkt);
+  }
+
+  /** Ends every remaining flow (end of input). */
+  finish(): void {
+    this.table.flush();
+  }
+
+  onFlowStart(slot: number, pkt: DecodedPacket): void {
+    const fams = this.featureSet.families;
+    for (let i = 0; i < fams.length; i++) fams[i].onInit(slot, pkt);
+  }
+
+  onPacket(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
+    const fams = this.featureSet.families;
+    for (let i = 0; i < fams.length; i++) fams[i].onUpdate(slot, pkt, dir);
+  }
+
+  onFlowEnd(slot: number, reason: EndReasonCode): void {
+    const fams = this.featureSet.families, pos = this.featureSet.positions, row = this.row;
+    for (let i = 0; i < fams.length; i++) fams[i].onExpire(slot, this.table, row, pos[i]);
+    this.flow.slot = slot;
+    this.flow.reason = reason;
+    this.counters.flows++;
+    this.onFlow(this.flow);
+  }
+}

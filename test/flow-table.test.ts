@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import type { DecodedPacket } from '../src/decode/types.js';
+import { EndReason, FlowTable, type EndReasonCode, type FlowObserver } from '../src/flow/table.js';
+import { formatAddress } from '../src/flow/key.js';
+import { IpProto, pkt, TcpFlag, tcpConversation } from './helpers/packets.js';
+
+const { SYN, ACK, FIN, RST, PSH } = TcpFlag;
+
+interface Ended { src: string; dst: string; sport: number; dport: number; fwd: number; bwd: number; reason: EndReasonCode; first: number; last: number }
+
+/** Observer recording each ended flow. */
+function recorder(): { obs: FlowObserver; ended: Ended[]; table?: FlowTable } {
+  const r: { obs: FlowObserver; ended: Ended[]; table?: FlowTable } = {
+    ended: [],
+    obs: {
+      onFlowStart() {},
+      onPacket() {},
+      onFlowEnd(slot, reason) {
+        const t = r.table!;
+        r.ended.push({
+          src: formatAddress(t.srcAddr, slot * 4, t.ipVersion[slot]), dst: formatAddress(t.dstAddr, slot * 4, t.ipVersion[slot]),
+          sport: t.srcPort[slot], dport: t.dstPort[slot], fwd: t.fwdPackets[slot], bwd: t.bwdPackets[slot], reason,
+          first: t.firstSeenUs[slot], last: t.lastSeenUs[slot],
+        });
+      },
+    },
+  };
+  return r;
+}
+
+function run(packets: DecodedPacket[], opts = {}): Ended[] {
+  const r = recorder();
+  const table = new FlowTable(r.obs, opts);
+  r.table = table;
+  for (const p of packets) table.process(p);
+  table.flush();
+  return r.ended;
+}
+
+describe('FlowTable', () => {
+  it('keeps a whole TCP connection, trailing ACK included, in one biflow', () => {
+    const k = tcpConversation('10.0.0.1', 40000, '10.0.0.2', 80);
+    const ended = run([
+      k.c(0, SYN), k.s(100, SYN | ACK), k.c(200, ACK), k.c(300, PSH | ACK, 100), k.s(400, PSH | ACK, 500),
+      k.c(500, FIN | ACK), k.s(600, FIN | ACK), k.c(700, ACK),
+    ]);
+    expect(ended).toHaveLength(1);
+    expect(ended[0]).toMatchObject({ src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 80, fwd: 5, bwd: 3, reason: EndReason.TCP_END, first: 0, last: 700 });
+  });
+
+  it('starts a new flow for a SYN after FIN both ways, and ends the old one first', () => {
+    const k = tcpConversation('10.0.0.1', 40000, '10.0.0.2', 80);
+    const ended = run([k.c(0, SYN), k.s(10, SYN | ACK), k.c(20, FIN | ACK), k.s(30, FIN | ACK), k.c(40, ACK), k.c(1000, SYN), k.s(1010, RST | ACK)]);
+    expect(ended.map((e) => [e.fwd, e.bwd, e.reason])).toEqual([[3, 2, EndReason.TCP_END], [1, 1, EndReason.TCP_END]]);
+  });
+
+  it('keeps packets after an RST in the flow (no appendix flow) and keeps SYN retransmissions', () => {
+    const k = tcpConversation('10.0.0.66', 5555, '10.0.0.10', 22);
+    const ended = run([k.c(0, SYN), k.c(1_000_000, SYN), k.s(1_000_100, RST | ACK), k.c(1_000_200, RST)]);
+    expect(ended).toHaveLength(1);
+    expect(ended[0]).toMatchObject({ fwd: 3, bwd: 1 });
+  });
+
+  it('does not end TCP flows on FIN/RST when termination is off (nfstream profile)', () => {
+    const k = tcpConversation('10.0.0.1', 40000, '10.0.0.2', 80);
+    const ended = run([k.c(0, SYN), k.s(10, RST | ACK), k.c(1000, SYN), k.s(1010, RST | ACK)], { tcpTermination: false });
+    expect(ended).toHaveLength(1);
+    expect(ended[0]).toMatchObject({ fwd: 2, bwd: 2, reason: EndReason.END_OF_INPUT });
+  });
+
+  it('splits on the idle timeout and exports the expired flow before the next packet is accounted', () => {
+    const a = (t: number) => pkt({ t, src: '10.1.1.1', dst: '10.1.1.2', sport: 5353, dport: 53, proto: IpProto.UDP, payload: 40 });
+    const b = (t: number) => pkt({ t, src: '10.1.1.2', dst: '10.1.1.1', sport: 53, dport: 5353, proto: IpProto.UDP, payload: 80 });
+    const ended = run([a(0), b(1000), b(121_000_001), a(121_000_500)], { idleTimeoutUs: 120e6 });
+    expect(ended.map((e) => [e.src, e.fwd, e.bwd, e.reason])).toEqual([
+      ['10.1.1.1', 1, 1, EndReason.IDLE],
+      // The second flow starts with the responder's packet: its sender becomes the initiator.
+      ['10.1.1.2', 1, 1, EndReason.END_OF_INPUT],
+    ]);
+  });
+
+  it('splits on the active timeout', () => {
+    const ps: DecodedPacket[] = [];
+    for (let t = 0; t <= 2000; t += 10) ps.push(pkt({ t: t * 1e6, src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, proto: IpProto.UDP }));
+    const ended = run(ps, { activeTimeoutUs: 1800e6 });
+    expect(ended.map((e) => [e.fwd, e.reason, e.first / 1e6, e.last / 1e6])).toEqual([[180, EndReason.ACTIVE, 0, 1790], [21, EndReason.END_OF_INPUT, 1800, 2000]]);
+  });
+
+  it('separates VLANs and protocols, and handles IPv6 keys', () => {
+    const ended = run([
+      pkt({ t: 0, src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, proto: IpProto.UDP, vlan: 10 }),
+      pkt({ t: 1, src: '10.0.0.2', dst: '10.0.0.1', sport: 2, dport: 1, proto: IpProto.UDP, vlan: 20 }),
+      pkt({ t: 2, src: '10.0.0.2', dst: '10.0.0.1', sport: 2, dport: 1, proto: IpProto.UDP, vlan: 10 }),
+      pkt({ t: 3, src: '2001:db8::1', dst: '2001:db8::2', sport: 1, dport: 2, proto: IpProto.UDP }),
+      pkt({ t: 4, src: '2001:db8::2', dst: '2001:db8::1', sport: 2, dport: 1, proto: IpProto.UDP }),
+      pkt({ t: 5, src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, proto: IpProto.TCP, flags: SYN }),
+    ]);
+    expect(ended.map((e) => [e.src, e.fwd, e.bwd])).toEqual([
+      ['10.0.0.1', 1, 1], ['10.0.0.2', 1, 0], ['2001:db8::1', 1, 1], ['10.0.0.1', 1, 0],
+    ]);
+  });
+
+  it('evicts the least recently active flow when maxFlows is reached', () => {
+    const u = (t: number, sport: number) => pkt({ t, src: '10.0.0.1', dst: '10.0.0.2', sport, dport: 53, proto: IpProto.UDP });
+    const ended = run([u(0, 1), u(1, 2), u(2, 1), u(3, 3), u(4, 4)], { maxFlows: 2 });
+    expect(ended.map((e) => [e.sport, e.reason])).toEqual([
+      [2, EndReason.EVICTED], [1, EndReason.EVICTED], [3, EndReason.END_OF_INPUT], [4, EndReason.END_OF_INPUT],
+    ]);
+  });
+
+  it('matches a Map-based model over 200k random packets with heavy expiry (hash index with deletions)', () => {
+    let seed = 12345;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const table = new FlowTable({ onFlowStart() {}, onPacket() {}, onFlowEnd(slot) { ended.push(`${table.srcPort[slot]}>${table.dstPort[slot]}:${table.fwdPackets[slot]}/${table.bwdPackets[slot]}`); } },
+      { idleTimeoutUs: 5000, initialCapacity: 16 });
+    const ended: string[] = [];
+    // Reference: flows keyed by the unordered pair of ports, idle timeout 5000 µs.
+    const ref = new Map<string, { a: number; b: number; fwd: number; bwd: number; last: number; seq: number }>();
+    const refEnded: string[] = [];
+    let seq = 0;
+    for (let i = 0; i < 200_000; i++) {
+      const t = i * 10;
+      for (const [k, f] of [...ref].filter(([, f]) => t - f.last > 5000).sort((x, y) => x[1].last - y[1].last)) {
+        refEnded.push(`${f.a}>${f.b}:${f.fwd}/${f.bwd}`);
+        ref.delete(k);
+      }
+      const x = 1 + Math.floor(rnd() * 400), y = 1 + Math.floor(rnd() * 400);
+      if (x === y) continue;
+      const key = x < y ? `${x},${y}` : `${y},${x}`;
+      const f = ref.get(key);
+      if (f) { if (f.a === x) f.fwd++; else f.bwd++; f.last = t; } else ref.set(key, { a: x, b: y, fwd: 1, bwd: 0, last: t, seq: seq++ });
+      table.process(pkt({ t, src: '10.0.0.1', dst: '10.0.0.1', sport: x, dport: y, proto: IpProto.UDP }));
+      if (i % 50_000 === 0) expect(table.size).toBe(ref.size);
+    }
+    table.flush();
+    for (const f of [...ref.values()].sort((p, q) => p.seq - q.seq)) refEnded.push(`${f.a}>${f.b}:${f.fwd}/${f.bwd}`);
+    expect(ended.length).toBe(refEnded.length);
+    expect(ended).toEqual(refEnded);
+  });
+});
