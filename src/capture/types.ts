@@ -61,4 +61,60 @@ export interface CaptureSummary {
   snaplen: number;
   /** Packets whose captured length is below their original length (snaplen-truncated). */
   truncatedPackets: number;
+  /**
+   * Byte offset of the incomplete header/record/block at which the input ended (a truncated file, e.g. a
+   * capture still being written or cut by a copy); absent when the input ended on a record boundary.
+   * Every complete record before it was delivered.
+   */
+  truncatedAt?: number;
+  /** Human-readable, one-line warnings (truncation, clamped snaplen, normalised timestamps, …); empty when none. */
+  warnings: string[];
+  /**
+   * Finest timestamp precision of the source: 'us' when every timestamp is a whole number of microseconds
+   * (µs pcap; pcapng interfaces with if_tsresol 10^-k or 2^-k, k ≤ 6), else 'ns'. A writer that preserves
+   * timestamps exactly should use a nanosecond pcap for 'ns'.
+   */
+  tsResolution: 'us' | 'ns';
+}
+
+/**
+ * Largest captured length accepted for one record, bytes: libpcap's MAXIMUM_SNAPLEN (pcap-int.h), which is
+ * also Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD. A larger captured length is treated as corruption.
+ */
+export const MAXIMUM_SNAPLEN = 262144;
+
+/** Options of the capture parsers and readers. */
+export interface CaptureParseOptions {
+  /**
+   * When true, input that ends inside a header or record throws a `CaptureError` (code `TRUNCATED`) from
+   * `end()`; by default the summary reports `truncatedAt` and a warning instead. Default false.
+   */
+  strict?: boolean;
+  /** Name used in error messages and warnings (default: the path given to the reader, `stdin` for `-`, else `<stream>`). */
+  name?: string;
+  /**
+   * Largest accepted captured length per record, bytes; a larger one is a `CORRUPT` error. Default
+   * {@link MAXIMUM_SNAPLEN}; raise it only for link types with bigger frames (libpcap allows 128 MiB for D-Bus).
+   */
+  maxCapLen?: number;
+}
+
+/**
+ * A streaming push parser of one capture: feed the bytes in order with `push` (chunks of any size, even
+ * 1 byte), then call `end`. Packets are delivered synchronously from within `push` to the callback given at
+ * construction, through one reused {@link CapturedPacket}. After any exception (from the parser or from the
+ * callback) the parser is unusable: further calls throw.
+ */
+export interface CaptureParser {
+  /**
+   * Parses `chunk` (the next bytes of the stream). The parser does not keep a reference to `chunk` after
+   * returning (bytes of a record that continues in the next chunk are copied), so the caller may reuse it.
+   * @throws CaptureError on a bad magic number or a corrupt length field (packets before it stay delivered)
+   */
+  push(chunk: Uint8Array): void;
+  /**
+   * Declares the end of the input and returns the summary.
+   * @throws CaptureError `EMPTY`/`NOT_CAPTURE` for input without a capture header, `TRUNCATED` in strict mode
+   */
+  end(): CaptureSummary;
 }

@@ -1,0 +1,247 @@
+/**
+ * Capture readers: format detection (classic pcap or pcapng, from the first 4 bytes) and reading a file,
+ * standard input (`-`) or any byte stream through the push parsers of `pcap.ts` and `pcapng.ts`.
+ */
+import { closeSync, fstatSync, openSync, readSync, createReadStream } from 'node:fs';
+import { CaptureError, notCaptureError } from './errors.js';
+import { PcapParser, sniffCaptureFormat } from './pcap.js';
+import { PcapngParser } from './pcapng.js';
+import type { CaptureParseOptions, CaptureParser, CaptureSummary, PacketCallback } from './types.js';
+
+/** Options of {@link readCapture} / {@link readCaptureSync}. */
+export interface ReadCaptureOptions extends CaptureParseOptions {
+  /** Size of the reused read buffer for regular files, bytes (default 8 MiB). */
+  bufferSize?: number;
+}
+
+/** Default read buffer size for regular files, bytes. */
+export const DEFAULT_READ_BUFFER = 8 * 1024 * 1024;
+
+/**
+ * A push parser that detects the format from the first 4 bytes (pcap magic a1b2c3d4/a1b23c4d in either byte
+ * order, or the pcapng SHB type 0a0d0d0a) and then forwards every chunk to a {@link PcapParser} or
+ * {@link PcapngParser}. The detection costs nothing per packet (one branch per chunk).
+ *
+ * @throws CaptureError `NOT_CAPTURE` from `push` once 4 bytes are known and match no magic; `EMPTY` or
+ *   `NOT_CAPTURE` from `end` for input shorter than 4 bytes; otherwise as the format's parser
+ */
+export class AutoCaptureParser implements CaptureParser {
+  private inner: CaptureParser | null = null;
+  private head = new Uint8Array(4);
+  private headLen = 0;
+  private readonly cb: PacketCallback;
+  private readonly opts: CaptureParseOptions;
+
+  /** @param onPacket called once per packet with a reused object (see {@link CapturedPacket}) */
+  constructor(onPacket: PacketCallback, opts: CaptureParseOptions = {}) {
+    this.cb = onPacket;
+    this.opts = opts;
+  }
+
+  /** Detected format, or null before 4 bytes have been pushed. */
+  get format(): 'pcap' | 'pcapng' | null {
+    return this.inner === null ? null : this.inner instanceof PcapParser ? 'pcap' : 'pcapng';
+  }
+
+  /** {@inheritDoc CaptureParser.push} */
+  push(chunk: Uint8Array): void {
+    if (this.inner !== null) {
+      this.inner.push(chunk);
+      return;
+    }
+    if (this.headLen === 0 && chunk.length >= 4) {
+      this.start(chunk);
+      this.inner!.push(chunk);
+      return;
+    }
+    // Fewer than 4 bytes so far: collect them (rare: tiny first chunks).
+    const take = Math.min(4 - this.headLen, chunk.length);
+    this.head.set(chunk.subarray(0, take), this.headLen);
+    this.headLen += take;
+    if (this.headLen < 4) return;
+    this.start(this.head);
+    this.inner!.push(this.head);
+    if (take < chunk.length) this.inner!.push(chunk.subarray(take));
+  }
+
+  /** {@inheritDoc CaptureParser.end} */
+  end(): CaptureSummary {
+    if (this.inner === null) throw notCaptureError(this.opts.name ?? '<stream>', this.head.subarray(0, this.headLen));
+    return this.inner.end();
+  }
+
+  private start(head: Uint8Array): void {
+    const fmt = sniffCaptureFormat(head);
+    if (fmt === null) throw notCaptureError(this.opts.name ?? '<stream>', head.subarray(0, 4));
+    this.inner = fmt === 'pcap' ? new PcapParser(this.cb, this.opts) : new PcapngParser(this.cb, this.opts);
+  }
+}
+
+/**
+ * Creates a format-detecting push parser (see {@link AutoCaptureParser}): feed it bytes with `push`, finish
+ * with `end()` for the {@link CaptureSummary}.
+ */
+export function createCaptureParser(onPacket: PacketCallback, opts: CaptureParseOptions = {}): AutoCaptureParser {
+  return new AutoCaptureParser(onPacket, opts);
+}
+
+/** Maps a Node.js file-system error to a CaptureError naming the path (no stack trace). */
+function fsError(path: string, err: unknown): CaptureError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return new CaptureError(path, -1, 'NOT_FOUND', 'cannot read: no such file or directory', { cause: err });
+    case 'EISDIR':
+      return new CaptureError(path, -1, 'IS_DIRECTORY', 'cannot read: is a directory', { cause: err });
+    case 'EACCES':
+    case 'EPERM':
+      return new CaptureError(path, -1, 'PERMISSION', 'cannot read: permission denied', { cause: err });
+    default: {
+      const msg = err instanceof Error ? err.message : String(err);
+      return new CaptureError(path, -1, 'IO', `cannot read: ${msg}`, { cause: err });
+    }
+  }
+}
+
+/** Display name of a path for messages. */
+function displayName(path: string, opts: CaptureParseOptions): string {
+  return opts.name ?? (path === '-' ? 'stdin' : path);
+}
+
+/** Reads an open, blocking fd to its end through `parser` with one reused buffer. */
+function pumpSync(fd: number, parser: CaptureParser, name: string, bufferSize: number): void {
+  const buf = new Uint8Array(bufferSize);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, bufferSize, null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+        throw new CaptureError(name, -1, 'IO', 'cannot read synchronously from a non-blocking input; use readCapture', { cause: err });
+      }
+      throw fsError(name, err);
+    }
+    if (n === 0) return;
+    parser.push(n === bufferSize ? buf : buf.subarray(0, n));
+  }
+}
+
+/** Opens `path` for reading and returns its fd and whether it is a regular file; CaptureError on failure. */
+function openInput(path: string, name: string): { fd: number; regular: boolean } {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw fsError(name, err);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new CaptureError(name, -1, 'IS_DIRECTORY', 'cannot read: is a directory');
+    return { fd, regular: st.isFile() };
+  } catch (err) {
+    closeSync(fd);
+    throw err instanceof CaptureError ? err : fsError(name, err);
+  }
+}
+
+/**
+ * Reads a whole capture synchronously (pcap or pcapng, detected), calling `onPacket` for every packet in file
+ * order with a reused {@link CapturedPacket}. The fastest way to read a file: a `readSync` loop over one
+ * reused buffer (`bufferSize`, default 8 MiB); records inside the buffer are delivered in place, only records
+ * straddling two reads are copied.
+ *
+ * `path` `-` reads standard input (fd 0), which must then be a file or a blocking pipe; prefer
+ * {@link readCapture} for pipes. FIFOs and devices given by path are read the same way.
+ *
+ * @returns the summary (packet count, link types, truncation, warnings…)
+ * @throws CaptureError `NOT_FOUND`/`IS_DIRECTORY`/`PERMISSION`/`IO` when the input cannot be read; the
+ *   parser's errors for bad or corrupt captures (packets before the error stay delivered); any error thrown by
+ *   `onPacket`, unchanged
+ */
+export function readCaptureSync(path: string, onPacket: PacketCallback, opts: ReadCaptureOptions = {}): CaptureSummary {
+  const name = displayName(path, opts);
+  const parser = new AutoCaptureParser(onPacket, { ...opts, name });
+  const bufferSize = opts.bufferSize ?? DEFAULT_READ_BUFFER;
+  if (path === '-') {
+    pumpSync(0, parser, name, bufferSize);
+    return parser.end();
+  }
+  const { fd } = openInput(path, name);
+  try {
+    pumpSync(fd, parser, name, bufferSize);
+  } finally {
+    closeSync(fd);
+  }
+  return parser.end();
+}
+
+/**
+ * Reads a capture from any async iterable of byte chunks (a Node.js `Readable`, `process.stdin`, a fetch
+ * body…). Chunks are parsed as they arrive; the stream is not buffered whole.
+ *
+ * @param name file name for messages (default `<stream>`)
+ * @throws CaptureError as {@link readCaptureSync}; errors of the stream itself become `IO` CaptureErrors
+ */
+export async function readCaptureStream(
+  stream: AsyncIterable<Uint8Array | string>,
+  onPacket: PacketCallback,
+  opts: CaptureParseOptions = {},
+): Promise<CaptureSummary> {
+  const name = opts.name ?? '<stream>';
+  const parser = new AutoCaptureParser(onPacket, { ...opts, name });
+  try {
+    for await (const chunk of stream) {
+      if (typeof chunk === 'string') throw new CaptureError(name, -1, 'IO', 'the stream yields text, not bytes (set no encoding)');
+      parser.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof CaptureError || !(err instanceof Error) || !('code' in err) || typeof err.code !== 'string') throw err;
+    throw fsError(name, err); // a stream/system error (EIO, EPIPE…)
+  }
+  return parser.end();
+}
+
+/**
+ * Reads a whole capture (pcap or pcapng, detected from the first bytes), calling `onPacket` once per packet in
+ * file order with a reused {@link CapturedPacket} (copy what you keep).
+ *
+ * - `path` `-`: standard input (e.g. `tcpdump -w - | flowsift …`); a redirected regular file is read with the
+ *   synchronous loop, a pipe/terminal through the async stream.
+ * - regular file: the synchronous `readSync` loop of {@link readCaptureSync} (fastest; blocks the event loop
+ *   for the duration of the read).
+ * - FIFO/socket/device given by path (e.g. `<(tcpdump -w -)`): an async read stream.
+ *
+ * @returns the summary (see {@link CaptureSummary}); a truncated file is a warning + `truncatedAt` unless
+ *   `strict`
+ * @throws (rejects with) CaptureError for unreadable input or a bad/corrupt capture, with the path and byte
+ *   offset; errors thrown by `onPacket` unchanged
+ */
+export async function readCapture(path: string, onPacket: PacketCallback, opts: ReadCaptureOptions = {}): Promise<CaptureSummary> {
+  const name = displayName(path, opts);
+  if (path === '-') {
+    let regular = false;
+    try {
+      regular = fstatSync(0).isFile();
+    } catch {
+      regular = false;
+    }
+    if (regular) return readCaptureSync(path, onPacket, opts);
+    return readCaptureStream(process.stdin, onPacket, { ...opts, name });
+  }
+  const { fd, regular } = openInput(path, name);
+  if (regular) {
+    const parser = new AutoCaptureParser(onPacket, { ...opts, name });
+    try {
+      pumpSync(fd, parser, name, opts.bufferSize ?? DEFAULT_READ_BUFFER);
+    } finally {
+      closeSync(fd);
+    }
+    return parser.end();
+  }
+  const stream = createReadStream('', { fd, highWaterMark: 1024 * 1024, autoClose: true });
+  try {
+    return await readCaptureStream(stream, onPacket, { ...opts, name });
+  } finally {
+    stream.destroy();
+  }
+}
