@@ -6,6 +6,34 @@
 /** IP protocol numbers used across flowsift (IANA "Assigned Internet Protocol Numbers"). */
 export const IpProto = { ICMP: 1, TCP: 6, UDP: 17, GRE: 47, ICMPV6: 58, SCTP: 132 } as const;
 
+/**
+ * Tunnel encapsulations the decoder can see through (value of {@link DecodedPacket.tunnel}). Numbering is
+ * flowsift's own (stable, small integers); 0 means the packet was not decapsulated.
+ */
+export const Tunnel = {
+  NONE: 0,
+  /** IPv4 payload in IPv4/IPv6 (IP protocol 4, RFC 2003 / RFC 2473). */
+  IPIP: 1,
+  /** IPv6 payload in IPv4/IPv6 (IP protocol 41, RFC 4213 / RFC 2473). */
+  IP6: 2,
+  /** Generic Routing Encapsulation (RFC 2784/2890), incl. transparent Ethernet bridging (0x6558) and MPLS. */
+  GRE: 3,
+  /** Cisco ERSPAN type I/II/III carried in GRE (protocol 0x88BE / 0x22EB). */
+  ERSPAN: 4,
+  /** PPTP enhanced GRE (version 1, RFC 2637 §4.1) carrying PPP. */
+  PPTP: 5,
+  /** GTP-U, 3GPP TS 29.281 (UDP 2152). */
+  GTP_U: 6,
+  /** VXLAN, RFC 7348 (UDP 4789). */
+  VXLAN: 7,
+  /** Geneve, RFC 8926 (UDP 6081). */
+  GENEVE: 8,
+  /** CAPWAP data channel, RFC 5415 (UDP 5247). */
+  CAPWAP: 9,
+  /** TaZmen Sniffer Protocol (UDP 37008). */
+  TZSP: 10,
+} as const;
+
 /** TCP flag bits as in the TCP header byte 13 (RFC 9293 §3.1; CWR/ECE from RFC 3168). */
 export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 } as const;
 
@@ -54,7 +82,10 @@ export class DecodedPacket {
   l4Offset = 0;
   /** Transport header length: TCP data offset × 4, UDP 8, ICMP 8; 0 if none. */
   l4HeaderLen = 0;
-  /** Transport payload length from the IP length fields (not the captured bytes), bytes. */
+  /**
+   * Transport payload length from the IP length fields (not the captured bytes), bytes: IP payload − transport
+   * header, ≥ 0; an IP length running past the end of the frame is clamped to the frame.
+   */
   payloadLen = 0;
   /** Offset of the transport payload in the captured bytes (relative to the packet start). */
   payloadOffset = 0;
@@ -69,4 +100,26 @@ export class DecodedPacket {
   tcpAck = 0;
   /** True when the captured bytes end before the headers this decoder needed. */
   truncated = false;
+
+  // ---- fields added by the decode stage (beyond the original contract) ----
+  /** Link type of the record (LINKTYPE_* value, tcpdump.org list), copied from the capture. */
+  linkType = 0;
+  /** pcapng interface id of the record (0 for classic pcap), copied from the capture. */
+  interfaceId = 0;
+  /**
+   * Last link-layer protocol identifier found before the network layer, as an EtherType: 0x0800 / 0x86DD for
+   * IP (also for raw-IP, NULL, PPP links), e.g. 0x0806 for ARP; 0 when the frame carries no EtherType
+   * (802.3/LLC, 802.11 management, unknown link type).
+   */
+  etherType = 0;
+  /** Outermost tunnel decapsulated, a {@link Tunnel} code (0 = none). All IP/L4 fields describe the inner packet. */
+  tunnel = 0;
+  /** Number of tunnel encapsulations removed (0 = none; 2 = e.g. IP-in-IP inside GRE). */
+  tunnelDepth = 0;
+  /** IPv4 type-of-service byte / IPv6 traffic class (DSCP << 2 | ECN). */
+  ipTos = 0;
+  /** IPv4 identification field (16 bits, every IPv4 packet), or IPv6 fragment-header identification (32 bits; 0 without a fragment header). */
+  ipId = 0;
+  /** IPv4 Don't Fragment bit. */
+  dontFragment = false;
 }

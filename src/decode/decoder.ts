@@ -1,0 +1,262 @@
+/**
+ * The packet decoder: link layer → (tunnels) → IP → transport, written in place into a reused
+ * {@link DecodedPacket}. One {@link Decoder} per stream; not re-entrant.
+ */
+import type { CapturedPacket } from '../capture/types.js';
+import { IP_BAD, IP_NO_L4, IP_OK, IP_TRUNCATED, decodeIPv4, decodeIPv6 } from './ip.js';
+import { decodeL4, noL4 } from './l4.js';
+import {
+  Cursor,
+  EtherType,
+  LINK_BAD,
+  LINK_TRUNCATED,
+  LINK_UNKNOWN,
+  NET_IP_BY_VERSION,
+  decodeLink,
+} from './link.js';
+import { TUN_NONE, decapsulate } from './tunnel.js';
+import type { DecodedPacket } from './types.js';
+
+/** Options of {@link Decoder}. */
+export interface DecoderOptions {
+  /**
+   * Decode tunnels to the inner packet (IP-in-IP, GRE/ERSPAN/PPTP, GTP-U, VXLAN, Geneve, CAPWAP, TZSP), as
+   * nfstream's `decode_tunnels=True`. Default true. When false the outer packet is reported.
+   */
+  decodeTunnels?: boolean;
+  /** Maximum number of nested tunnels removed (default {@link DEFAULT_MAX_TUNNEL_DEPTH}); deeper ones are left encapsulated. */
+  maxTunnelDepth?: number;
+}
+
+/** Default bound on tunnel nesting. */
+export const DEFAULT_MAX_TUNNEL_DEPTH = 4;
+
+/** Snapshot of a {@link Decoder}'s counters (see the fields of the same names). */
+export interface DecoderCounters {
+  packets: number;
+  ipv4: number;
+  ipv6: number;
+  nonIp: number;
+  truncated: number;
+  fragments: number;
+  unknownLinkType: number;
+  badHeader: number;
+  tunneled: number;
+  tunnelTooDeep: number;
+  unknownLinkTypes: number[];
+}
+
+/**
+ * Decodes captured packets into a {@link DecodedPacket}.
+ *
+ * Supported link types (tcpdump.org LINKTYPE_*): Ethernet (1, with 802.1Q/802.1ad tags, MPLS, PPPoE session,
+ * LLC/SNAP, Cisco FabricPath/VN-Tag, 802.1ah PBB), raw IP (101, 228, 229, 12, 14), BSD NULL (0) / LOOP (108),
+ * PPP (9, 50), Cisco HDLC (104), FDDI (10), Linux SLL (113) / SLL2 (276), IEEE 802.11 (105) and radiotap (127),
+ * NFLOG (239).
+ *
+ * Counters are plain number fields, incremented per packet; `unknownLinkTypes` holds each unsupported link type
+ * once. Not thread-safe, not re-entrant: one instance per stream.
+ */
+export class Decoder {
+  /** Packets passed to {@link decode}. */
+  packets = 0;
+  /** Packets decoded as IPv4 / IPv6 (the inner version for tunnelled packets). */
+  ipv4 = 0;
+  ipv6 = 0;
+  /** Frames without IP (ARP, LLDP, STP, 802.11 management, PPP control, a tunnel carrying non-IP…). */
+  nonIp = 0;
+  /** Packets whose capture ended inside a header the decoder needed (`DecodedPacket.truncated`). */
+  truncated = 0;
+  /** IP fragments (IPv4 MF/offset, IPv6 fragment header with M/offset); counted, not reassembled. */
+  fragments = 0;
+  /** Packets of an unsupported link type (each type also lands once in {@link unknownLinkTypes}). */
+  unknownLinkType = 0;
+  /** Packets with a malformed header (bad IP version/IHL/length, TCP data offset < 5, ext-header chain too long, bad radiotap…). */
+  badHeader = 0;
+  /** IP packets decoded through at least one tunnel. */
+  tunneled = 0;
+  /** Packets whose tunnel nesting exceeded `maxTunnelDepth` (reported at the deepest allowed level). */
+  tunnelTooDeep = 0;
+  /** Unsupported link types seen, each once. */
+  readonly unknownLinkTypes = new Set<number>();
+
+  /** Whether tunnels are decapsulated. */
+  readonly decodeTunnels: boolean;
+  /** Maximum tunnel nesting removed. */
+  readonly maxTunnelDepth: number;
+  private readonly c = new Cursor();
+
+  constructor(options: DecoderOptions = {}) {
+    this.decodeTunnels = options.decodeTunnels ?? true;
+    this.maxTunnelDepth = Math.max(0, Math.floor(options.maxTunnelDepth ?? DEFAULT_MAX_TUNNEL_DEPTH));
+  }
+
+  /**
+   * Decodes `pkt` into `out`, writing every field (fields that do not apply are reset). Never throws, never
+   * allocates, never reads outside `pkt.data[pkt.offset, pkt.offset + pkt.capLen)`.
+   *
+   * @returns true when an IP packet was decoded (`out.ipVersion` 4 or 6; `out.truncated` may still be set when a
+   *   transport or option header is cut), false for non-IP frames, unknown link types, malformed IP headers and IP
+   *   headers cut by the snaplen (then `out.ipVersion` = 0 and the IP/transport fields hold their reset values).
+   */
+  decode(pkt: CapturedPacket, out: DecodedPacket): boolean {
+    this.packets++;
+    const ns = pkt.tsNsec;
+    const us = (ns / 1000) | 0;
+    out.tsSec = pkt.tsSec;
+    out.tsNsec = ns;
+    out.tsUs = pkt.tsSec * 1e6 + us;
+    out.tsSubUsNs = ns - us * 1000;
+    out.frameLen = pkt.origLen;
+    out.capLen = pkt.capLen;
+    out.linkType = pkt.linkType;
+    out.interfaceId = pkt.interfaceId;
+
+    const c = this.c;
+    c.d = pkt.data;
+    const base = pkt.offset;
+    c.base = base;
+    c.off = base;
+    let end = base + pkt.capLen;
+    if (end > pkt.data.length) end = pkt.data.length;
+    c.end = end;
+    c.frameLen = pkt.origLen;
+    c.vlanSeen = false;
+    c.vlanId = 0;
+    c.etherType = 0;
+    c.truncated = false;
+    c.bad = false;
+    c.tun = 0;
+
+    let net = decodeLink(pkt.linkType, c);
+    let depth = 0;
+    let tunnel = 0;
+    let ok = false;
+    for (;;) {
+      if (net !== EtherType.IPV4 && net !== EtherType.IPV6 && net !== NET_IP_BY_VERSION) {
+        if (net === LINK_TRUNCATED) c.truncated = true;
+        else if (net === LINK_BAD) c.bad = true;
+        else if (net === LINK_UNKNOWN) {
+          this.unknownLinkType++;
+          if (!this.unknownLinkTypes.has(pkt.linkType)) this.unknownLinkTypes.add(pkt.linkType);
+        } else this.nonIp++;
+        break;
+      }
+      let r: number;
+      const v = c.off < end ? c.d[c.off]! >> 4 : 0;
+      if (c.off >= end) {
+        c.truncated = true;
+        r = IP_TRUNCATED;
+      } else if (v === 4 && net !== EtherType.IPV6) r = decodeIPv4(c, out);
+      else if (v === 6 && net !== EtherType.IPV4) r = decodeIPv6(c, out);
+      else r = IP_BAD;
+      if (r === IP_BAD) c.bad = true;
+      if (r < 0) break;
+      if (r === IP_OK) decodeL4(c, out);
+      else noL4(c, out);
+      if (r === IP_OK && this.decodeTunnels) {
+        const truncatedBefore = c.truncated;
+        const badBefore = c.bad;
+        const vlanSeenBefore = c.vlanSeen;
+        const etherBefore = c.etherType;
+        c.etherType = 0;
+        const next = decapsulate(c, out);
+        if (next === TUN_NONE) c.etherType = etherBefore;
+        else {
+          if (depth >= this.maxTunnelDepth) {
+            this.tunnelTooDeep++;
+            c.truncated = truncatedBefore;
+            c.bad = badBefore;
+            c.etherType = etherBefore;
+            if (!vlanSeenBefore) {
+              c.vlanSeen = false;
+              c.vlanId = 0;
+            }
+            ok = true;
+            break;
+          }
+          depth++;
+          if (tunnel === 0) tunnel = c.tun;
+          net = next;
+          continue;
+        }
+      }
+      ok = true;
+      break;
+    }
+
+    out.vlanId = c.vlanId;
+    out.etherType = c.etherType;
+    out.tunnel = tunnel;
+    out.tunnelDepth = depth;
+    out.truncated = c.truncated;
+    if (c.truncated) this.truncated++;
+    if (c.bad) this.badHeader++;
+    if (ok) {
+      if (out.ipVersion === 4) this.ipv4++;
+      else this.ipv6++;
+      if (out.isFragment) this.fragments++;
+      if (depth > 0) this.tunneled++;
+      return true;
+    }
+    resetNet(out);
+    return false;
+  }
+
+  /** A snapshot of the counters (allocates; not for the per-packet path). */
+  counters(): DecoderCounters {
+    return {
+      packets: this.packets,
+      ipv4: this.ipv4,
+      ipv6: this.ipv6,
+      nonIp: this.nonIp,
+      truncated: this.truncated,
+      fragments: this.fragments,
+      unknownLinkType: this.unknownLinkType,
+      badHeader: this.badHeader,
+      tunneled: this.tunneled,
+      tunnelTooDeep: this.tunnelTooDeep,
+      unknownLinkTypes: [...this.unknownLinkTypes].sort((a, b) => a - b),
+    };
+  }
+
+  /** Zeroes the counters and forgets the unknown link types. */
+  resetCounters(): void {
+    this.packets = this.ipv4 = this.ipv6 = this.nonIp = this.truncated = this.fragments = 0;
+    this.unknownLinkType = this.badHeader = this.tunneled = this.tunnelTooDeep = 0;
+    this.unknownLinkTypes.clear();
+  }
+}
+
+/** Resets the network and transport fields of `out` (used when no IP packet was decoded). */
+function resetNet(out: DecodedPacket): void {
+  out.ipVersion = 0;
+  const s = out.src;
+  const d = out.dst;
+  s[0] = 0; s[1] = 0; s[2] = 0; s[3] = 0;
+  d[0] = 0; d[1] = 0; d[2] = 0; d[3] = 0;
+  out.protocol = 0;
+  out.srcPort = 0;
+  out.dstPort = 0;
+  out.icmpType = -1;
+  out.icmpCode = -1;
+  out.ttl = 0;
+  out.l3Offset = 0;
+  out.ipHeaderLen = 0;
+  out.ipTotalLen = 0;
+  out.isFragment = false;
+  out.fragOffset = 0;
+  out.moreFragments = false;
+  out.l4Offset = 0;
+  out.l4HeaderLen = 0;
+  out.payloadLen = 0;
+  out.payloadOffset = 0;
+  out.capturedPayloadLen = 0;
+  out.tcpFlags = 0;
+  out.tcpWindow = 0;
+  out.tcpSeq = 0;
+  out.tcpAck = 0;
+  out.ipTos = 0;
+  out.ipId = 0;
+  out.dontFragment = false;
+}
