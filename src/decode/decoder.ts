@@ -111,6 +111,8 @@ export class Decoder {
     out.capLen = pkt.capLen;
     out.linkType = pkt.linkType;
     out.interfaceId = pkt.interfaceId;
+    out.data = pkt.data;
+    out.dataOffset = pkt.offset;
 
     const c = this.c;
     c.d = pkt.data;

@@ -122,4 +122,13 @@ export class DecodedPacket {
   ipId = 0;
   /** IPv4 Don't Fragment bit. */
   dontFragment = false;
+  /**
+   * The captured bytes (the reader's buffer; valid only while the packet is being processed) and the offset of
+   * the packet's first byte in it: the transport payload is `data[dataOffset + payloadOffset …]`, of
+   * `capturedPayloadLen` bytes. Empty for packets not built by the decoder.
+   */
+  data: Uint8Array = EMPTY;
+  dataOffset = 0;
 }
+
+const EMPTY = new Uint8Array(0);

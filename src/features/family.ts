@@ -44,6 +44,28 @@ export interface FeatureFamily {
   onExpire(slot: number, table: FlowTable, out: Float64Array, pos: Int32Array): void;
 }
 
+/** A text column of the flow record (application/service, connection state, …); never a model input. */
+export interface TextColumnDef {
+  /** Column name (nfstream's or Zeek's name where one exists). */
+  name: string;
+  /** Definition, with its source. */
+  description: string;
+}
+
+/**
+ * A family of text columns, with the same life cycle as {@link FeatureFamily}: per-slot state in typed
+ * arrays (or small per-flow objects where unavoidable), updated per packet, rendered when the flow ends.
+ */
+export interface TextFamily {
+  readonly name: string;
+  readonly columns: readonly TextColumnDef[];
+  resize(capacity: number): void;
+  onInit(slot: number, pkt: DecodedPacket): void;
+  onUpdate(slot: number, pkt: DecodedPacket, dir: 0 | 1): void;
+  /** Writes column i's text to `out[pos[i]]`. */
+  onExpire(slot: number, table: FlowTable, out: string[], pos: Int32Array): void;
+}
+
 /** Grows a typed array to `n` elements, keeping its values. */
 export function growArray<T extends Float64Array | Float32Array | Uint32Array | Int32Array | Uint8Array>(
   a: T, n: number, ctor: new (n: number) => T,

@@ -25,7 +25,11 @@ export interface MeterOptions extends FlowTableOptions, FeatureOptions {
 export class FinishedFlow {
   slot = -1;
   reason: EndReasonCode = 0;
-  constructor(private readonly table: FlowTable, /** Feature values in registry order. */ readonly features: Float64Array) {}
+  constructor(
+    private readonly table: FlowTable,
+    /** Feature values in registry order. */ readonly features: Float64Array,
+    /** Text columns (service, connection state, …) in registry order. */ readonly text: string[],
+  ) {}
 
   /** Initiator (forward source) address as text. */
   get srcIp(): string { return formatAddress(this.table.srcAddr, this.slot * 4, this.table.ipVersion[this.slot]); }
@@ -87,6 +91,7 @@ export class FlowMeter implements FlowObserver {
   readonly counters: MeterCounters = { packets: 0, ipPackets: 0, nonIpPackets: 0, flows: 0 };
   private readonly pkt = new DecodedPacket();
   private readonly row: Float64Array;
+  private readonly textRow: string[];
   private readonly flow: FinishedFlow;
 
   constructor(private readonly onFlow: (flow: FinishedFlow) => void, opts: MeterOptions = {}) {
@@ -94,8 +99,12 @@ export class FlowMeter implements FlowObserver {
     this.featureSet = createFeatureSet(opts);
     this.table = new FlowTable(this, opts);
     this.row = new Float64Array(this.featureSet.features.length);
-    this.flow = new FinishedFlow(this.table, this.row);
-    const resize = (cap: number): void => { for (const f of this.featureSet.families) f.resize(cap); };
+    this.textRow = new Array<string>(this.featureSet.textColumns.length).fill('');
+    this.flow = new FinishedFlow(this.table, this.row, this.textRow);
+    const resize = (cap: number): void => {
+      for (const f of this.featureSet.families) f.resize(cap);
+      for (const f of this.featureSet.textFamilies) f.resize(cap);
+    };
     resize(this.table.capacity);
     this.table.onResize = resize;
   }
@@ -127,16 +136,22 @@ export class FlowMeter implements FlowObserver {
   onFlowStart(slot: number, pkt: DecodedPacket): void {
     const fams = this.featureSet.families;
     for (let i = 0; i < fams.length; i++) fams[i].onInit(slot, pkt);
+    const tf = this.featureSet.textFamilies;
+    for (let i = 0; i < tf.length; i++) tf[i].onInit(slot, pkt);
   }
 
   onPacket(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
     const fams = this.featureSet.families;
     for (let i = 0; i < fams.length; i++) fams[i].onUpdate(slot, pkt, dir);
+    const tf = this.featureSet.textFamilies;
+    for (let i = 0; i < tf.length; i++) tf[i].onUpdate(slot, pkt, dir);
   }
 
   onFlowEnd(slot: number, reason: EndReasonCode): void {
     const fams = this.featureSet.families, pos = this.featureSet.positions, row = this.row;
     for (let i = 0; i < fams.length; i++) fams[i].onExpire(slot, this.table, row, pos[i]);
+    const tf = this.featureSet.textFamilies, tpos = this.featureSet.textPositions;
+    for (let i = 0; i < tf.length; i++) tf[i].onExpire(slot, this.table, this.textRow, tpos[i]);
     this.flow.slot = slot;
     this.flow.reason = reason;
     this.counters.flows++;

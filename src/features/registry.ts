@@ -3,7 +3,7 @@
  * (reference: cicflowmeter4-columns.txt, FlowFeature.java of ahlashkari/CICFlowMeter), each with its unit
  * and definition, and the families that compute them.
  */
-import type { FeatureDef, FeatureFamily } from './family.js';
+import type { FeatureDef, FeatureFamily, TextColumnDef, TextFamily } from './family.js';
 import { ActiveIdleFamily } from './families/active-idle.js';
 import { BulkFamily } from './families/bulk.js';
 import { FlagFamily } from './families/flags.js';
@@ -49,6 +49,12 @@ export interface FeatureSet {
   features: FeatureDef[];
   /** For each family, the output index of each of its features. */
   positions: Int32Array[];
+  /** Text-column families (service, connection state, …). */
+  textFamilies: TextFamily[];
+  /** All text columns in output order. */
+  textColumns: TextColumnDef[];
+  /** For each text family, the output index of each of its columns. */
+  textPositions: Int32Array[];
 }
 
 /**
@@ -65,6 +71,10 @@ export function createFeatureSet(opts: FeatureOptions = {}): FeatureSet {
     new BulkFamily(opts.subflowGapUs ?? 1e6),
     new SubflowFamily(opts.subflowGapUs ?? 1e6),
     new ActiveIdleFamily(opts.activityTimeoutUs ?? 5e6),
+    // @families:numeric (add further numeric families above this line)
+  ];
+  const textFamilies: TextFamily[] = [
+    // @families:text (add text families above this line)
   ];
   const byName = new Map<string, FeatureDef>();
   for (const f of families) for (const d of f.features) {
@@ -74,10 +84,15 @@ export function createFeatureSet(opts: FeatureOptions = {}): FeatureSet {
   const order = CIC_FEATURE_ORDER.filter((n) => byName.has(n));
   for (const f of families) for (const d of f.features) if (!CIC_FEATURE_ORDER.includes(d.name)) order.push(d.name);
   const index = new Map(order.map((n, i) => [n, i]));
+  const textColumns = textFamilies.flatMap((f) => [...f.columns]);
+  let k = 0;
   return {
     families,
     features: order.map((n) => byName.get(n)!),
     positions: families.map((f) => Int32Array.from(f.features, (d) => index.get(d.name)!)),
+    textFamilies,
+    textColumns,
+    textPositions: textFamilies.map((f) => Int32Array.from(f.columns, () => k++)),
   };
 }
 

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { classificationMetrics, classificationReport } from '../../eval/report.js';
 import { confusionMatrix, formatConfusionMatrix } from '../../eval/confusion.js';
-import { loadBundle } from '../../model/bundle.js';
+import { loadBundle, ModelPipeline } from '../../model/bundle.js';
 import { createMatrix } from '../../model/matrix.js';
 import { UsageError } from '../errors.js';
 import { addMeterOptions, collectRecords, labellerFrom } from '../inputs.js';
@@ -25,8 +25,8 @@ export function registerEvaluate(program: Command): void {
     const bundle = loadBundle(String(o.model));
     const records = await collectRecords(captures, o, labeller);
     if (records.rows === 0) throw new UsageError('the captures hold no IP flow to evaluate');
-    const X = createMatrix(records.rows, bundle.featureNames.length, [...bundle.featureNames], records.select(bundle.featureNames));
-    const pred = bundle.model.predict(bundle.scaler.transform(X));
+    const X = createMatrix(records.rows, records.names.length, [...records.names], records.data.subarray(0, records.rows * records.names.length));
+    const pred = new ModelPipeline(bundle).predict(X);
     const yPred = Array.from(pred, (k) => bundle.classNames[k]);
     const yTrue = records.labels;
     if (o.json) {
@@ -38,6 +38,7 @@ export function registerEvaluate(program: Command): void {
       return;
     }
     process.stdout.write(classificationReport(yTrue, yPred, { digits }));
-    process.stdout.write(`\n${formatConfusionMatrix(confusionMatrix(yTrue, yPred))}`);
+    const cm = formatConfusionMatrix(confusionMatrix(yTrue, yPred));
+    process.stdout.write(`\n${cm}${cm.endsWith('\n') ? '' : '\n'}`);
   });
 }

@@ -16,10 +16,12 @@ export function registerExtract(program: Command): void {
       .option('-q, --quiet', 'no summary on stderr'),
   ).action(async (captures: string[], o: Record<string, unknown>) => {
     const labeller = labellerFrom(o, false);
-    const names = createFeatureSet().features.map((f) => f.name);
+    const set = createFeatureSet();
+    const names = set.features.map((f) => f.name);
+    const textNames = set.textColumns.map((c) => c.name);
     const sink = OutputSink.open(String(o.output));
     try {
-      const writer = new FlowCsvWriter(sink, names, labeller !== null);
+      const writer = new FlowCsvWriter(sink, names, textNames, labeller !== null);
       await readCaptures(captures, o, (flow) => writer.write(flow, labeller?.labelOf(flow)));
       sink.close();
     } catch (e) {

@@ -8,8 +8,7 @@ import { BENIGN } from '../../dataset/labels.js';
 import { OutputSink } from '../../dataset/output.js';
 import type { FinishedFlow } from '../../features/meter.js';
 import { createFeatureSet } from '../../features/registry.js';
-import { loadBundle } from '../../model/bundle.js';
-import { ModelError } from '../../model/errors.js';
+import { loadBundle, ModelPipeline } from '../../model/bundle.js';
 import { addMeterOptions, readCaptures } from '../inputs.js';
 
 /** Columns of the scored-flow CSV (`score -o FILE`). */
@@ -28,11 +27,8 @@ export function registerScore(program: Command): void {
   ).action(async (captures: string[], o: Record<string, unknown>) => {
     const bundle = loadBundle(String(o.model));
     const registry = createFeatureSet().features.map((f) => f.name);
-    const index = Int32Array.from(bundle.featureNames, (n) => registry.indexOf(n));
-    const missing = bundle.featureNames.filter((_, i) => index[i] < 0);
-    if (missing.length) throw new ModelError(`${String(o.model)}: model uses feature(s) this flowsift does not compute: ${missing.join(', ')}`);
+    const scorer = new ModelPipeline(bundle).bind(registry);
     const k = bundle.classNames.length;
-    const row = new Float64Array(index.length);
     const proba = new Float64Array(k);
     const counts = new Map<string, number>();
     let total = 0;
@@ -45,10 +41,7 @@ export function registerScore(program: Command): void {
     if (human) sink.write(`${'start (UTC)'.padEnd(27)} ${'proto'.padEnd(5)} ${'initiator'.padEnd(40)} ${'responder'.padEnd(40)} ${'prediction'.padEnd(12)} probability\n`);
 
     const onFlow = (flow: FinishedFlow): void => {
-      const f = flow.features;
-      for (let i = 0; i < index.length; i++) row[i] = f[index[i]];
-      bundle.scaler.transformRow(row);
-      bundle.model.predictProbaRow(row, proba);
+      scorer.predictProbaRow(flow.features, proba);
       let best = 0;
       for (let c = 1; c < k; c++) if (proba[c] > proba[best]) best = c;
       const label = bundle.classNames[best];

@@ -1,0 +1,172 @@
+/**
+ * The CLI contract on the shipped example (runs on a fresh clone, no ../shared needed): extract, train,
+ * evaluate, score, stdin, and one-line errors with the right exit codes.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { flowsift } from './helpers/cli.js';
+import { REPO } from './helpers/shared.js';
+
+const EXAMPLE = 'datasets/lab-excerpt/capture.pcap';
+const LABELS = 'datasets/lab-excerpt/labels.csv';
+const MODEL = 'models/lab-tree';
+const tmp = mkdtempSync(join(tmpdir(), 'flowsift-cli-'));
+
+/** Asserts a failure: exit code, exactly one stderr line starting with "flowsift:", no stack trace. */
+function expectOneLineError(r: { code: number; stderr: string }, code: number, pattern: RegExp): void {
+  expect(r.code).toBe(code);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^flowsift: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('flowsift extract', () => {
+  let rows: Record<string, string>[];
+  let header: string[];
+  beforeAll(() => {
+    const r = flowsift(['extract', EXAMPLE, '--labels', LABELS, '-o', join(tmp, 'flows.csv')]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(join(tmp, 'flows.csv'), 'utf8');
+    header = text.slice(0, text.indexOf('\n')).split(',');
+    rows = parse(text, { columns: true }) as Record<string, string>[];
+  });
+
+  it('writes identifiers, the 76 CICFlowMeter features and Label, one row per flow', () => {
+    expect(header.slice(0, 7)).toEqual(['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp']);
+    expect(header).toHaveLength(7 + 76 + 1);
+    expect(header.at(-1)).toBe('Label');
+    expect(rows.length).toBeGreaterThan(3000);
+    for (const r of rows.slice(0, 500)) for (const h of header.slice(7, -1)) expect(Number.isFinite(Number(r[h])), h).toBe(true);
+  });
+
+  it('labels by the rules: every class of the example, attackers only in their windows', () => {
+    const counts: Record<string, number> = {};
+    for (const r of rows) counts[r.Label] = (counts[r.Label] ?? 0) + 1;
+    expect(Object.keys(counts).sort()).toEqual(['BENIGN', 'BruteForce', 'DoS', 'PortScan', 'WebAttack']);
+    expect(counts.PortScan).toBe(2000); // nmap's 1000 ports × 2 probes: each SYN→RST/ACK is one flow
+    const attackers: Record<string, string> = { PortScan: '10.77.0.66', BruteForce: '10.77.0.69', WebAttack: '10.77.0.70' };
+    for (const r of rows) {
+      if (attackers[r.Label]) expect([r['Src IP'], r['Dst IP']]).toContain(attackers[r.Label]);
+      if (r.Label === 'BENIGN') expect(r['Src IP']).not.toMatch(/^10\.77\.0\.(6[6-9]|70)$/);
+    }
+  });
+
+  it('gives the same rows from stdin (-) as from the file, and writes CSV to stdout by default', () => {
+    const fromStdin = flowsift(['extract', '-', '-q'], readFileSync(join(REPO, EXAMPLE)));
+    const fromFile = flowsift(['extract', EXAMPLE, '-q']);
+    expect(fromStdin.code, fromStdin.stderr).toBe(0);
+    expect(fromStdin.stdout).toBe(fromFile.stdout);
+    expect(fromFile.stdout.split('\n').length - 2).toBe(rows.length);
+  });
+
+  it('keeps the flows before the cut of a truncated capture, warns, and exits 0 (1 with --strict)', () => {
+    const whole = readFileSync(join(REPO, EXAMPLE));
+    const cut = join(tmp, 'cut.pcap');
+    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2) + 7));
+    const r = flowsift(['extract', cut, '-o', join(tmp, 'cut.csv')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: .*cut\.pcap.*byte \d+/);
+    const n = readFileSync(join(tmp, 'cut.csv'), 'utf8').trim().split('\n').length - 1;
+    expect(n).toBeGreaterThan(1000);
+    expect(n).toBeLessThan(rows.length);
+    expectOneLineError(flowsift(['extract', cut, '--strict', '-o', join(tmp, 'cut2.csv')]), 1, /cut\.pcap.*byte \d+/);
+  });
+});
+
+describe('flowsift train / evaluate / score on the example', () => {
+  it('trains a tree on the example and writes a model bundle with the training summary', () => {
+    const r = flowsift(['train', EXAMPLE, '--labels', LABELS, '--model', join(tmp, 'model'), '--max-depth', '6']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/trained decision tree on [\d,]+ flows, 76 features/);
+    expect(r.stdout).toMatch(/PortScan\s+2,000 flows/);
+    const bundle = JSON.parse(readFileSync(join(tmp, 'model', 'model.json'), 'utf8'));
+    expect(bundle.format).toBe('flowsift-model');
+    expect(bundle.classNames).toEqual(['BENIGN', 'BruteForce', 'DoS', 'PortScan', 'WebAttack']);
+    expect(bundle.featureNames).toHaveLength(76);
+    expect(bundle.featureNames).not.toContain('Src Port');
+    expect(bundle.scaler.mean).toHaveLength(76);
+    expect(bundle.training.params.maxDepth).toBe(6);
+  });
+
+  it('evaluates the shipped model (trained on lab/train) on the held-out example: scikit-learn report and confusion matrix', () => {
+    const r = flowsift(['evaluate', EXAMPLE, '--labels', LABELS, '--model', MODEL, '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {14}precision {4}recall {2}f1-score {3}support\n\n/);
+    expect(r.stdout).toMatch(/\n {4}accuracy {27}\d\.\d\d {6}\d+\n/);
+    expect(r.stdout).toMatch(/true \\ predicted/);
+    const j = JSON.parse(flowsift(['evaluate', EXAMPLE, '--labels', LABELS, '--model', MODEL, '--json', '-q']).stdout);
+    expect(Object.keys(j.classes).sort()).toEqual(['BENIGN', 'BruteForce', 'DoS', 'PortScan', 'WebAttack']);
+    expect(j.classes.DoS.f1).toBeGreaterThan(0.99);
+    expect(j.classes.PortScan.f1).toBeGreaterThan(0.99);
+    expect(j.classes.BENIGN.f1).toBeGreaterThan(0.95);
+    expect(j.accuracy).toBeGreaterThan(0.98);
+    expect(j.confusion_matrix.labels).toEqual(['BENIGN', 'BruteForce', 'DoS', 'PortScan', 'WebAttack']);
+    const total = j.confusion_matrix.matrix.flat().reduce((a: number, b: number) => a + b, 0);
+    expect(total).toBe(j.flows);
+  });
+
+  it('scores a capture: flagged flows with 5-tuple, time, label, probability; one summary line per label; exit 0', () => {
+    const r = flowsift(['score', EXAMPLE, '--model', MODEL, '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    const flagged = lines.filter((l) => /^\d{4}-\d\d-\d\dT/.test(l));
+    expect(flagged.length).toBeGreaterThan(3000);
+    expect(flagged.every((l) => !/ BENIGN /.test(l))).toBe(true);
+    expect(flagged[0]).toMatch(/^\S+Z\s+\d+\s+[\d.]+:\d+\s+[\d.]+:\d+\s+(PortScan|DoS|BruteForce|WebAttack)\s+[01]\.\d{3}$/);
+    expect(r.stdout).toMatch(/[\d,]+ flows scored, [\d,]+ flagged/);
+    expect(r.stdout).toMatch(/\n {2}PortScan: [\d,]+ flows/);
+    const json = flowsift(['score', EXAMPLE, '--model', MODEL, '--json', '-q']);
+    const objs = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(objs).toHaveLength(flagged.length);
+    expect(objs[0]).toHaveProperty('src_ip');
+    expect(objs[0].probability).toBeGreaterThan(0);
+    expect(json.stderr).toMatch(/flows scored/);
+    const csv = flowsift(['score', EXAMPLE, '--model', MODEL, '-o', join(tmp, 'scored.csv'), '-q']);
+    expect(csv.code).toBe(0);
+    const scored = parse(readFileSync(join(tmp, 'scored.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(scored).toHaveLength(flagged.length);
+    expect(Object.keys(scored[0])).toEqual(['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp', 'Prediction', 'Probability']);
+  });
+});
+
+describe('errors: one line, no stack trace, exit 2 for usage and 1 for bad input', () => {
+  it('usage errors', () => {
+    expectOneLineError(flowsift(['train', EXAMPLE, '--labels', LABELS]), 2, /--model/);
+    expectOneLineError(flowsift(['train', EXAMPLE, '--model', join(tmp, 'x')]), 2, /labels are required/);
+    expectOneLineError(flowsift(['extract', EXAMPLE, '--label', 'A', '--labels', LABELS]), 2, /either --label or --labels/);
+    expectOneLineError(flowsift(['train', EXAMPLE, '--label', 'A', '--model', join(tmp, 'x'), '--max-depth', 'deep']), 2, /--max-depth must be a positive integer/);
+    expectOneLineError(flowsift(['frobnicate']), 2, /unknown command/);
+  });
+
+  it('a missing capture, a file that is not a capture', () => {
+    expectOneLineError(flowsift(['extract', 'no/such.pcap']), 1, /no\/such\.pcap/);
+    expectOneLineError(flowsift(['extract', LABELS]), 1, /labels\.csv.*not a pcap or pcapng/);
+  });
+
+  it('a bad label file names its line', () => {
+    const bad = join(tmp, 'bad-labels.csv');
+    writeFileSync(bad, 'label,ip,start,end\nDoS,10.0.0.1,1795315507.5,1795315521.5\nDoS,10.0.0.300,1,2\n');
+    expectOneLineError(flowsift(['extract', EXAMPLE, '--labels', bad]), 1, /bad-labels\.csv:3: not an IP address/);
+    writeFileSync(bad, 'label,ip,begin,end\n');
+    expectOneLineError(flowsift(['extract', EXAMPLE, '--labels', bad]), 1, /bad-labels\.csv:1: header must be label,ip,start,end/);
+  });
+
+  it('a model bundle from a newer flowsift, or a missing one', () => {
+    const dir = join(tmp, 'future');
+    const doc = JSON.parse(readFileSync(join(REPO, MODEL, 'model.json'), 'utf8'));
+    doc.formatVersion = 99;
+    flowsift(['train', EXAMPLE, '--label', 'X', '--model', dir, '-q']);
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(doc));
+    expectOneLineError(flowsift(['score', EXAMPLE, '--model', dir]), 1, /newer flowsift/);
+    expectOneLineError(flowsift(['score', EXAMPLE, '--model', join(tmp, 'nothing')]), 1, /nothing/);
+  });
+
+  it('an unwritable output leaves nothing behind and exits 1', () => {
+    expectOneLineError(flowsift(['extract', EXAMPLE, '-o', join(tmp, 'no-dir', 'x.csv')]), 1, /no-dir\/x\.csv/);
+  });
+});
