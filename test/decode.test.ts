@@ -235,10 +235,13 @@ function decode(linkType: number, bytes: Uint8Array, opts: DecoderOptions = {}, 
   return { ok, out, d };
 }
 
-/** Every field of a DecodedPacket as a plain object (typed arrays copied). */
+/** Every decoded field of a DecodedPacket as a plain object (typed arrays copied; the byte view left out). */
 function snap(ok: boolean, out: DecodedPacket): Record<string, unknown> {
   const o: Record<string, unknown> = { ok };
-  for (const [k, v] of Object.entries(out)) o[k] = v instanceof Uint32Array ? Array.from(v) : v;
+  for (const [k, v] of Object.entries(out)) {
+    if (k === 'data' || k === 'dataOffset') continue;
+    o[k] = v instanceof Uint32Array ? Array.from(v) : v;
+  }
   return o;
 }
 
