@@ -1,0 +1,246 @@
+/**
+ * Standardisation of features, z = (x − mean) / scale, with scikit-learn's `StandardScaler` semantics
+ * (`with_mean=True, with_std=True`).
+ *
+ * Fit it on the TRAINING flows only, then apply it to training, validation, test and live traffic alike:
+ * fitting on evaluation data leaks information into the model. Choosing the rows is the caller's job.
+ */
+import { ModelError } from './errors.js';
+import type { FeatureMatrix } from './matrix.js';
+
+const EPS = 2.220446049250313e-16; // np.finfo(np.float64).eps
+
+/** Plain-JSON form of a fitted {@link StandardScaler} (all arrays have length `nFeatures`). */
+export interface StandardScalerJSON {
+  /** Number of features (columns). */
+  nFeatures: number;
+  /** Per-column mean of the finite training values (`mean_`). */
+  mean: number[];
+  /** Per-column divisor: population standard deviation, or 1 for (near-)constant columns (`scale_`). */
+  scale: number[];
+  /** Per-column population variance, ddof = 0 (`var_`). */
+  var: number[];
+  /** Per-column number of finite values seen during fit (`n_samples_seen_`). */
+  nSamplesSeen: number[];
+}
+
+/**
+ * Per-column standardisation, as scikit-learn's `sklearn.preprocessing.StandardScaler`.
+ *
+ * - `fit(X)`: mean and population variance (ddof 0) per column with the corrected two-pass algorithm
+ *   (Chan, Golub & LeVeque 1983; the one scikit-learn's `_incremental_mean_and_var` uses), so the results
+ *   match scikit-learn's `mean_`, `var_` and `scale_` to rounding. Non-finite values (NaN, ±Infinity) are
+ *   left out of the statistics of their column (scikit-learn ignores NaN and rejects Infinity). A column
+ *   whose variance is zero up to rounding (scikit-learn's `_is_constant_feature`:
+ *   `var ≤ n·eps·var + (n·mean·eps)²`) gets scale 1, as `_handle_zeros_in_scale`; a column without any
+ *   finite value gets mean 0, variance 0 and scale 1.
+ * - `transform`: z = (x − mean) / scale. **A non-finite input (NaN, ±Infinity) becomes 0, i.e. the training
+ *   mean**, so that downstream models never see NaN; a finite input whose result overflows becomes
+ *   ±`Number.MAX_VALUE`.
+ */
+export class StandardScaler {
+  private _mean: Float64Array = new Float64Array(0);
+  private _scale: Float64Array = new Float64Array(0);
+  private _var: Float64Array = new Float64Array(0);
+  private _seen: Float64Array = new Float64Array(0);
+  private _fitted = false;
+
+  /** True once {@link fit} or {@link fromJSON} has set the statistics. */
+  get isFitted(): boolean {
+    return this._fitted;
+  }
+  /** Number of features (columns) the scaler was fitted on. */
+  get nFeatures(): number {
+    return this._mean.length;
+  }
+  /** Per-column means (length `nFeatures`); a copy. */
+  get mean(): Float64Array {
+    return this._mean.slice();
+  }
+  /** Per-column divisors (length `nFeatures`); a copy. */
+  get scale(): Float64Array {
+    return this._scale.slice();
+  }
+  /** Per-column population variances (length `nFeatures`); a copy. */
+  get variance(): Float64Array {
+    return this._var.slice();
+  }
+  /** Per-column counts of finite values seen by fit (length `nFeatures`); a copy. */
+  get nSamplesSeen(): Float64Array {
+    return this._seen.slice();
+  }
+
+  /**
+   * Learn per-column mean and scale from `X` (`rows × cols`, row-major). Use training rows only.
+   * @returns this
+   * @throws ModelError when `X` is malformed or has no column.
+   */
+  fit(X: FeatureMatrix): this {
+    checkMatrix(X);
+    const { rows, cols, data } = X;
+    if (cols === 0) throw new ModelError('cannot fit a scaler on a matrix without columns');
+    const sum = new Float64Array(cols);
+    const cnt = new Float64Array(cols);
+    // Pass 1: sums, sequential over rows (the order numpy uses for axis-0 sums of a C-ordered array).
+    for (let r = 0, k = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++, k++) {
+        const v = data[k]!;
+        if (v - v === 0) {
+          sum[c] += v;
+          cnt[c]++;
+        }
+      }
+    }
+    const mean = new Float64Array(cols);
+    for (let c = 0; c < cols; c++) mean[c] = cnt[c]! > 0 ? sum[c]! / cnt[c]! : 0;
+    // Pass 2: corrected sum of squares: Σ(x−m)² − (Σ(x−m))²/n.
+    const corr = new Float64Array(cols);
+    const sq = new Float64Array(cols);
+    for (let r = 0, k = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++, k++) {
+        const v = data[k]!;
+        if (v - v === 0) {
+          const t = v - mean[c]!;
+          corr[c] += t;
+          sq[c] += t * t;
+        }
+      }
+    }
+    const variance = new Float64Array(cols);
+    const scale = new Float64Array(cols);
+    for (let c = 0; c < cols; c++) {
+      const n = cnt[c]!;
+      if (n === 0) {
+        variance[c] = 0;
+        scale[c] = 1;
+        continue;
+      }
+      const vr = (sq[c]! - (corr[c]! * corr[c]!) / n) / n;
+      variance[c] = vr;
+      const bound = n * EPS * vr + (n * mean[c]! * EPS) ** 2;
+      scale[c] = vr <= bound || !Number.isFinite(vr) ? 1 : Math.sqrt(vr);
+    }
+    this._mean = mean;
+    this._scale = scale;
+    this._var = variance;
+    this._seen = cnt;
+    this._fitted = true;
+    return this;
+  }
+
+  /**
+   * Standardised copy of `X` (same shape and names). Non-finite inputs become 0 (see the class doc).
+   * @throws ModelError when not fitted or `X.cols !== nFeatures`.
+   */
+  transform(X: FeatureMatrix): FeatureMatrix {
+    this.checkInput(X);
+    const out = new Float64Array(X.data);
+    const { rows, cols } = X;
+    for (let r = 0; r < rows; r++) this.transformRow(out, r * cols);
+    return { rows, cols, data: out, names: X.names.slice() };
+  }
+
+  /** {@link fit} then {@link transform} on the same matrix. */
+  fitTransform(X: FeatureMatrix): FeatureMatrix {
+    return this.fit(X).transform(X);
+  }
+
+  /**
+   * Standardise one row IN PLACE, allocation-free (for streaming scoring): `row[offset + c]` for
+   * `c < nFeatures` is replaced by its z-score; non-finite inputs become 0.
+   * No shape check beyond fitted-ness (the caller guarantees `row.length ≥ offset + nFeatures`).
+   * @returns `row`
+   * @throws ModelError when not fitted.
+   */
+  transformRow(row: Float64Array, offset = 0): Float64Array {
+    if (!this._fitted) throw new ModelError('StandardScaler is not fitted');
+    const mean = this._mean;
+    const scale = this._scale;
+    const d = mean.length;
+    for (let c = 0; c < d; c++) {
+      const x = row[offset + c]!;
+      if (x - x !== 0) {
+        row[offset + c] = 0;
+        continue;
+      }
+      const z = (x - mean[c]!) / scale[c]!;
+      row[offset + c] = z - z === 0 ? z : z > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
+    }
+    return row;
+  }
+
+  /** Plain-JSON form (numbers only). @throws ModelError when not fitted. */
+  toJSON(): StandardScalerJSON {
+    if (!this._fitted) throw new ModelError('StandardScaler is not fitted');
+    return {
+      nFeatures: this._mean.length,
+      mean: Array.from(this._mean),
+      scale: Array.from(this._scale),
+      var: Array.from(this._var),
+      nSamplesSeen: Array.from(this._seen),
+    };
+  }
+
+  /**
+   * Rebuild a fitted scaler from {@link toJSON} output, validating it: `nFeatures` a positive integer,
+   * every array of that length and finite, `scale > 0`, `var ≥ 0`, `nSamplesSeen` non-negative integers.
+   * @param field JSON location used in error messages (default `"scaler"`).
+   * @throws ModelError naming the offending field.
+   */
+  static fromJSON(json: unknown, field = 'scaler'): StandardScaler {
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+      throw new ModelError('must be an object', { field });
+    }
+    const o = json as Record<string, unknown>;
+    const d = o.nFeatures;
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 1) {
+      throw new ModelError(`must be a positive integer, got ${JSON.stringify(d)}`, { field: `${field}.nFeatures` });
+    }
+    const arr = (name: string, check: (v: number) => boolean, want: string): Float64Array => {
+      const a = o[name];
+      const f = `${field}.${name}`;
+      if (!Array.isArray(a)) throw new ModelError('missing or not an array', { field: f });
+      if (a.length !== d) throw new ModelError(`has ${a.length} entries, expected nFeatures = ${d}`, { field: f });
+      const out = new Float64Array(d);
+      for (let i = 0; i < d; i++) {
+        const v: unknown = a[i];
+        if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) {
+          throw new ModelError(`must be ${want}, got ${JSON.stringify(v) ?? String(v)}`, { field: `${f}[${i}]` });
+        }
+        out[i] = v;
+      }
+      return out;
+    };
+    const s = new StandardScaler();
+    s._mean = arr('mean', () => true, 'a finite number');
+    s._scale = arr('scale', (v) => v > 0, 'a finite number > 0');
+    s._var = arr('var', (v) => v >= 0, 'a finite number ≥ 0');
+    s._seen = arr('nSamplesSeen', (v) => v >= 0 && Number.isInteger(v), 'a non-negative integer');
+    s._fitted = true;
+    return s;
+  }
+
+  private checkInput(X: FeatureMatrix): void {
+    if (!this._fitted) throw new ModelError('StandardScaler is not fitted');
+    checkMatrix(X);
+    if (X.cols !== this._mean.length) {
+      throw new ModelError(`input has ${X.cols} columns, the scaler was fitted on ${this._mean.length}`);
+    }
+  }
+}
+
+/** Shape check shared by the model stage; reports a malformed matrix as a ModelError. */
+export function checkMatrix(X: FeatureMatrix, what = 'X'): void {
+  if (X === null || typeof X !== 'object' || !(X.data instanceof Float64Array)) {
+    throw new ModelError(`${what} must be a FeatureMatrix with a Float64Array data`);
+  }
+  if (!Number.isInteger(X.rows) || X.rows < 0 || !Number.isInteger(X.cols) || X.cols < 0) {
+    throw new ModelError(`${what} has invalid shape ${X.rows} × ${X.cols}`);
+  }
+  if (X.data.length !== X.rows * X.cols) {
+    throw new ModelError(`${what}.data has ${X.data.length} values for ${X.rows} × ${X.cols}`);
+  }
+  if (!Array.isArray(X.names) || X.names.length !== X.cols) {
+    throw new ModelError(`${what}.names must have one name per column (${X.cols})`);
+  }
+}

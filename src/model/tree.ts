@@ -1,0 +1,1975 @@
+/**
+ * CART classification tree (Breiman, Friedman, Olshen & Stone 1984, "Classification and Regression
+ * Trees") with Gini impurity, reproducing scikit-learn's `DecisionTreeClassifier` (criterion="gini",
+ * splitter="best", depth-first builder; checked against scikit-learn 1.2): on the same data and
+ * parameters the root split (feature, threshold) is the same, and with scikit-learn's seed (below) the
+ * whole tree is the same node for node.
+ *
+ * Fidelity to scikit-learn:
+ * - Training values are rounded to float32 (scikit-learn trains on float32 too); at prediction time the
+ *   input is rounded the same way (`Math.fround(x) <= threshold` goes left; NaN goes right), so a threshold
+ *   separates any float64 input exactly as it separated the float32 training values.
+ * - Candidate thresholds lie between consecutive distinct sorted values; two values closer than
+ *   {@link FEATURE_THRESHOLD} (1e-7, compared in float32 arithmetic, scikit-learn's `FEATURE_THRESHOLD`)
+ *   count as equal. The threshold is the midpoint `a/2 + b/2` (or `a` if that rounds up to `b`).
+ * - The split maximises scikit-learn's proxy improvement `−w_R·gini_R − w_L·gini_L`, computed with the
+ *   same expressions. Features are visited in scikit-learn's order: drawn without replacement by its
+ *   xorshift generator (`our_rand_r`) with its constant-feature bookkeeping, and the first strictly best
+ *   candidate wins, so exact ties between features resolve as in scikit-learn when the generator state is
+ *   the same. scikit-learn seeds that state with `RandomState(random_state).randint(0, 2**31 - 1)`;
+ *   passing that number as `randomState` reproduces its trees node for node (unit or class weights; with
+ *   per-sample float weights, sums may round differently in near-ties).
+ * - Leaf/stop rules, `min_samples_split = max(min_samples_split, 2·min_samples_leaf)`,
+ *   `min_impurity_decrease` (with its EPSILON slack), constant-feature tracking, the `max_features`
+ *   drawing loop, `compute_class_weight('balanced')` and the feature importances are scikit-learn's.
+ *   One deliberate difference: with weights, a node holding a single class is a leaf even when float
+ *   rounding leaves an impurity of ~1e-16 (scikit-learn then splits it into more leaves of that class).
+ * - Node values are weighted class totals (scikit-learn ≤ 1.3 `tree_.value`); probabilities are their
+ *   normalisation (`predict_proba`), the predicted class their argmax (first on ties).
+ *
+ * Speed (no per-sample objects; typed arrays only):
+ * - Every feature is sorted once (stable LSD radix sort of the float32 keys, O(n)); each node scans its
+ *   presorted segment of each feature in O(n_node) and the segments are partitioned stably into the
+ *   children (the SLIQ approach of Mehta, Agrawal & Rissanen 1996): a tree level costs O(d · n), against
+ *   scikit-learn's O(d · n log n) per-node sorting. The class label is packed into the sorted row index so
+ *   scans read memory sequentially.
+ * - Features with at most 256 distinct values (flags, small counts, ports…) keep no sorted list: large
+ *   nodes scan them through per-node class histograms (Breiman's categorical-count view; the same
+ *   candidates in the same order, so the same split).
+ * - A division-free bound skips the exact proxy for hopeless candidates (see `SLACK_UNIT`).
+ * - Nodes of at most 4096 rows are grown in a compact workspace, their lists side by side in memory.
+ * Memory: about 8 bytes × rows × (features with more than 256 values) + rows × (the others) + O(rows).
+ * The {@link TreeTuning} knobs switch these paths (for tests and measurements); they do not change trees.
+ */
+import { ModelError } from './errors.js';
+import type { FeatureMatrix } from './matrix.js';
+import { checkMatrix } from './scaler.js';
+
+/** Child index of a leaf (scikit-learn's `TREE_LEAF`). */
+export const TREE_LEAF = -1;
+/** Feature and threshold of a leaf (scikit-learn's `TREE_UNDEFINED`). */
+export const TREE_UNDEFINED = -2;
+/** Values closer than this (float32 arithmetic) are treated as equal when splitting (scikit-learn's value). */
+export const FEATURE_THRESHOLD = Math.fround(1e-7);
+const EPSILON = 2.220446049250313e-16; // np.finfo(np.float64).eps
+const DEFAULT_SEED = 1;
+
+/** Features drawn per split: all (`null`), `floor(sqrt(d))`, `floor(log2(d))`, a count (integer ≥ 1) or a fraction in (0, 1). */
+export type MaxFeatures = null | 'sqrt' | 'log2' | number;
+/** Class weights: none, scikit-learn's `'balanced'` (`n / (k · count_c)`), or one non-negative weight per class. */
+export type ClassWeight = null | 'balanced' | readonly number[];
+
+/** Options of {@link DecisionTreeClassifier}; every field is optional (scikit-learn's defaults). */
+export interface DecisionTreeOptions {
+  /** Maximum depth (root = depth 0), integer ≥ 1, or `null` for unlimited (default). */
+  maxDepth?: number | null;
+  /** Minimum samples to split a node: integer ≥ 2, or a fraction in (0, 1) of the training rows (ceil). Default 2. */
+  minSamplesSplit?: number;
+  /** Minimum samples in each child: integer ≥ 1, or a fraction in (0, 1) of the training rows (ceil). Default 1. */
+  minSamplesLeaf?: number;
+  /** Split only if the weighted impurity decrease (scikit-learn's definition, fraction of total weight) is ≥ this. Default 0. */
+  minImpurityDecrease?: number;
+  /** Class weights multiplying the sample weights (see {@link ClassWeight}). Default `null`. */
+  classWeight?: ClassWeight;
+  /** Features examined per split (see {@link MaxFeatures}); `null` (default) = all. */
+  maxFeatures?: MaxFeatures;
+  /**
+   * Initial state of the feature-drawing generator (scikit-learn's xorshift32 `our_rand_r`, state taken
+   * modulo 2^32, 0 acts as 1); it orders the features visited at each node (which breaks exact ties) and
+   * draws the `maxFeatures` subsets. Same seed, same data → same tree. Default `null` = 0.
+   */
+  randomState?: number | null;
+  /** Performance knobs; they do not change the tree (not stored in the model). */
+  tuning?: TreeTuning;
+}
+
+/**
+ * Performance knobs of {@link DecisionTreeClassifier.fit}. They do not change the fitted tree with unit
+ * sample weights (with weights, sums may round differently: last-bit differences in near-ties).
+ */
+export interface TreeTuning {
+  /** Nodes with at most this many rows are grown in a compact, cache-friendly workspace (default 4096; 0 = never). */
+  compactMaxRows?: number;
+  /** Features with at most this many distinct float32 values are scanned by class histograms at large nodes (default 256, max 256; 0 = never). */
+  maxHistogramBins?: number;
+}
+
+/** The options with defaults applied, as stored in the model JSON. */
+export interface DecisionTreeParams {
+  maxDepth: number | null;
+  minSamplesSplit: number;
+  minSamplesLeaf: number;
+  minImpurityDecrease: number;
+  classWeight: null | 'balanced' | number[];
+  maxFeatures: MaxFeatures;
+  randomState: number | null;
+}
+
+/**
+ * Plain-JSON form of a fitted tree. Node arrays have `nodeCount` entries, node 0 is the root and children
+ * always have larger indices than their parent (depth-first, left child first).
+ */
+export interface DecisionTreeJSON {
+  /** Number of input features. */
+  nFeatures: number;
+  /** Number of classes; class indices are `0 … nClasses − 1`. */
+  nClasses: number;
+  /** Training options. */
+  params: DecisionTreeParams;
+  /** Number of nodes. */
+  nodeCount: number;
+  /** Depth of the deepest leaf (root alone = 0). */
+  depth: number;
+  /** Split feature per node; {@link TREE_UNDEFINED} (−2) for leaves. */
+  feature: number[];
+  /** Split threshold per node (`fround(x) <= threshold` goes left); −2 for leaves. */
+  threshold: number[];
+  /** Left child per node; {@link TREE_LEAF} (−1) for leaves. */
+  left: number[];
+  /** Right child per node; −1 for leaves. */
+  right: number[];
+  /** Weighted class totals, `nodeCount × nClasses` row-major. */
+  value: number[];
+  /** Gini impurity per node. */
+  impurity: number[];
+  /** Training samples reaching each node. */
+  nNodeSamples: number[];
+  /** Total sample weight reaching each node. */
+  weightedNNodeSamples: number[];
+}
+
+/** Read-only typed views of a fitted tree's node arrays (same layout as {@link DecisionTreeJSON}). */
+export interface TreeArrays {
+  feature: Int32Array;
+  threshold: Float64Array;
+  left: Int32Array;
+  right: Int32Array;
+  value: Float64Array;
+  impurity: Float64Array;
+  nNodeSamples: Int32Array;
+  weightedNNodeSamples: Float64Array;
+}
+
+/**
+ * Resolve and validate tree options (scikit-learn's defaults and ranges).
+ * @throws ModelError naming the offending option (`field` = the option name under `where`).
+ */
+export function resolveTreeParams(opts: DecisionTreeOptions = {}, where = 'options'): DecisionTreeParams {
+  const bad = (name: string, want: string, got: unknown): ModelError =>
+    new ModelError(`must be ${want}, got ${JSON.stringify(got) ?? String(got)}`, { field: `${where}.${name}` });
+  const maxDepth = opts.maxDepth ?? null;
+  if (maxDepth !== null && (typeof maxDepth !== 'number' || !Number.isInteger(maxDepth) || maxDepth < 1)) {
+    throw bad('maxDepth', 'null or an integer ≥ 1', maxDepth);
+  }
+  const mss = opts.minSamplesSplit ?? 2;
+  if (typeof mss !== 'number' || !(Number.isInteger(mss) ? mss >= 2 : mss > 0 && mss < 1)) {
+    throw bad('minSamplesSplit', 'an integer ≥ 2 or a fraction in (0, 1)', mss);
+  }
+  const msl = opts.minSamplesLeaf ?? 1;
+  if (typeof msl !== 'number' || !(Number.isInteger(msl) ? msl >= 1 : msl > 0 && msl < 1)) {
+    throw bad('minSamplesLeaf', 'an integer ≥ 1 or a fraction in (0, 1)', msl);
+  }
+  const mid = opts.minImpurityDecrease ?? 0;
+  if (typeof mid !== 'number' || !Number.isFinite(mid) || mid < 0) {
+    throw bad('minImpurityDecrease', 'a finite number ≥ 0', mid);
+  }
+  const cw = opts.classWeight ?? null;
+  let classWeight: DecisionTreeParams['classWeight'] = null;
+  if (cw === 'balanced') classWeight = 'balanced';
+  else if (Array.isArray(cw)) {
+    classWeight = cw.map((v: unknown, i: number) => {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw bad(`classWeight[${i}]`, 'a finite number ≥ 0', v);
+      return v;
+    });
+  } else if (cw !== null) throw bad('classWeight', "null, 'balanced' or an array of weights", cw);
+  const mf = opts.maxFeatures ?? null;
+  if (
+    !(
+      mf === null ||
+      mf === 'sqrt' ||
+      mf === 'log2' ||
+      (typeof mf === 'number' && (Number.isInteger(mf) ? mf >= 1 : mf > 0 && mf < 1))
+    )
+  ) {
+    throw bad('maxFeatures', "null, 'sqrt', 'log2', an integer ≥ 1 or a fraction in (0, 1)", mf);
+  }
+  const rs = opts.randomState ?? null;
+  if (rs !== null && (typeof rs !== 'number' || !Number.isSafeInteger(rs))) throw bad('randomState', 'null or an integer', rs);
+  return {
+    maxDepth,
+    minSamplesSplit: mss,
+    minSamplesLeaf: msl,
+    minImpurityDecrease: mid,
+    classWeight,
+    maxFeatures: mf,
+    randomState: rs,
+  };
+}
+
+/**
+ * Per-class weights of scikit-learn's `compute_class_weight('balanced', classes=np.unique(y), y=y)`:
+ * `n_samples / (n_present_classes · count_c)` for each class present in `y`, 0 for absent classes.
+ * @param y class indices in `[0, nClasses)`.
+ */
+export function balancedClassWeights(y: Int32Array, nClasses: number): Float64Array {
+  const counts = new Float64Array(nClasses);
+  for (let i = 0; i < y.length; i++) counts[y[i]!]++;
+  let present = 0;
+  for (let k = 0; k < nClasses; k++) if (counts[k]! > 0) present++;
+  const w = new Float64Array(nClasses);
+  for (let k = 0; k < nClasses; k++) w[k] = counts[k]! > 0 ? y.length / (present * counts[k]!) : 0;
+  return w;
+}
+
+/** Number of features examined per split for `d` features (scikit-learn's rules). */
+export function resolveMaxFeatures(mf: MaxFeatures, d: number): number {
+  if (mf === null) return d;
+  if (mf === 'sqrt') return Math.max(1, Math.floor(Math.sqrt(d)));
+  if (mf === 'log2') return Math.max(1, Math.floor(Math.log2(d)));
+  if (Number.isInteger(mf)) return mf;
+  return Math.max(1, Math.floor(mf * d));
+}
+
+/** Common interface of the classifiers a model bundle can hold (tree now; forest, MLP later). */
+export interface Classifier {
+  /** Algorithm tag stored as `model.algo` in a bundle. */
+  readonly algo: string;
+  /** Number of input features. */
+  readonly nFeatures: number;
+  /** Number of classes. */
+  readonly nClasses: number;
+  /** Class index per row of `X` (`rows × nFeatures`). */
+  predict(X: FeatureMatrix): Int32Array;
+  /** Class probabilities, `rows × nClasses` row-major. */
+  predictProba(X: FeatureMatrix): Float64Array;
+  /** Class index of one row `row[offset … offset + nFeatures)`; allocation-free. */
+  predictRow(row: Float64Array, offset?: number): number;
+  /** Probabilities of one row written to `out[outOffset … outOffset + nClasses)`; allocation-free. */
+  predictProbaRow(row: Float64Array, out: Float64Array, offset?: number, outOffset?: number): Float64Array;
+  /** Plain-JSON form (without the `algo` tag). */
+  toJSON(): object;
+}
+
+/**
+ * CART decision tree classifier (Gini), see the module documentation for the exact semantics.
+ *
+ * ```ts
+ * const tree = new DecisionTreeClassifier({ maxDepth: 12, classWeight: 'balanced' });
+ * tree.fit(X, y, classNames.length);
+ * const labels = tree.predict(Xtest); // Int32Array of class indices
+ * ```
+ */
+export class DecisionTreeClassifier implements Classifier {
+  /** Algorithm tag of a tree in a model bundle. */
+  readonly algo = 'tree';
+  /** Resolved training options. */
+  readonly params: DecisionTreeParams;
+  private readonly tuning: Required<TreeTuning>;
+
+  private _nFeatures = 0;
+  private _nClasses = 0;
+  private _nodeCount = 0;
+  private _depth = 0;
+  private _feature: Int32Array = new Int32Array(0);
+  private _threshold: Float64Array = new Float64Array(0);
+  private _left: Int32Array = new Int32Array(0);
+  private _right: Int32Array = new Int32Array(0);
+  private _value: Float64Array = new Float64Array(0);
+  private _impurity: Float64Array = new Float64Array(0);
+  private _nNodeSamples: Int32Array = new Int32Array(0);
+  private _weightedN: Float64Array = new Float64Array(0);
+  private _leafClass: Int32Array = new Int32Array(0);
+  private _proba: Float64Array = new Float64Array(0);
+  private _importances: Float64Array | null = null;
+
+  /** @throws ModelError on invalid options (see {@link resolveTreeParams}). */
+  constructor(options: DecisionTreeOptions = {}) {
+    this.params = resolveTreeParams(options);
+    const t = options.tuning ?? {};
+    const cm = t.compactMaxRows ?? DEFAULT_COMPACT_MAX;
+    const hb = t.maxHistogramBins ?? MAX_HIST_BINS;
+    if (!Number.isInteger(cm) || cm < 0) throw new ModelError(`must be an integer ≥ 0, got ${cm}`, { field: 'options.tuning.compactMaxRows' });
+    if (!Number.isInteger(hb) || hb < 0 || hb > MAX_HIST_BINS) {
+      throw new ModelError(`must be an integer in [0, ${MAX_HIST_BINS}], got ${hb}`, { field: 'options.tuning.maxHistogramBins' });
+    }
+    this.tuning = { compactMaxRows: cm, maxHistogramBins: hb };
+  }
+
+  /** True once fitted or loaded. */
+  get isFitted(): boolean {
+    return this._nodeCount > 0;
+  }
+  /** Number of input features (0 before fit). */
+  get nFeatures(): number {
+    return this._nFeatures;
+  }
+  /** Number of classes (0 before fit). */
+  get nClasses(): number {
+    return this._nClasses;
+  }
+  /** Number of nodes (internal + leaves). */
+  get nodeCount(): number {
+    return this._nodeCount;
+  }
+  /** Number of leaves. */
+  get leafCount(): number {
+    let n = 0;
+    for (let i = 0; i < this._nodeCount; i++) if (this._left[i] === TREE_LEAF) n++;
+    return n;
+  }
+  /** Depth of the deepest leaf (a single-leaf tree has depth 0), as scikit-learn's `get_depth()`. */
+  get depth(): number {
+    return this._depth;
+  }
+  /** Typed views of the node arrays (do not mutate). @throws ModelError when not fitted. */
+  get nodes(): TreeArrays {
+    this.assertFitted();
+    return {
+      feature: this._feature,
+      threshold: this._threshold,
+      left: this._left,
+      right: this._right,
+      value: this._value,
+      impurity: this._impurity,
+      nNodeSamples: this._nNodeSamples,
+      weightedNNodeSamples: this._weightedN,
+    };
+  }
+
+  /**
+   * Feature importances (length `nFeatures`, summing to 1 unless the tree is a single leaf): the total
+   * weighted impurity decrease `w_node·gini_node − w_L·gini_L − w_R·gini_R` brought by each feature,
+   * normalised — scikit-learn's `feature_importances_` (mean decrease in impurity). A copy.
+   * @throws ModelError when not fitted.
+   */
+  get featureImportances(): Float64Array {
+    this.assertFitted();
+    if (this._importances === null) {
+      const imp = new Float64Array(this._nFeatures);
+      const w = this._weightedN;
+      const g = this._impurity;
+      for (let i = 0; i < this._nodeCount; i++) {
+        const l = this._left[i]!;
+        if (l === TREE_LEAF) continue;
+        const r = this._right[i]!;
+        imp[this._feature[i]!] += w[i]! * g[i]! - w[l]! * g[l]! - w[r]! * g[r]!;
+      }
+      const root = w[0]!;
+      let total = 0;
+      for (let f = 0; f < imp.length; f++) {
+        imp[f] = root > 0 ? imp[f]! / root : 0;
+        total += imp[f]!;
+      }
+      if (total > 0) for (let f = 0; f < imp.length; f++) imp[f] = imp[f]! / total;
+      this._importances = imp;
+    }
+    return this._importances.slice();
+  }
+
+  /**
+   * Grow the tree.
+   * @param X training matrix, `rows × cols` row-major; values must be finite and within float32 range
+   *   (scale them first); they are rounded to float32 for training.
+   * @param y class index per row, each in `[0, nClasses)`.
+   * @param nClasses number of classes (≥ 1); classes absent from `y` are allowed.
+   * @param sampleWeight optional non-negative weight per row (multiplied by the class weights), as
+   *   scikit-learn's `sample_weight`.
+   * @returns this
+   * @throws ModelError on malformed input (shape, labels, weights, non-finite values, no rows) or options
+   *   that do not fit the data (`maxFeatures` > features, class weight count ≠ nClasses).
+   */
+  fit(X: FeatureMatrix, y: Int32Array, nClasses: number, sampleWeight?: Float64Array): this {
+    checkMatrix(X);
+    const n = X.rows;
+    const d = X.cols;
+    if (n < 1) throw new ModelError('cannot fit a tree on 0 rows');
+    if (d < 1) throw new ModelError('cannot fit a tree on a matrix without columns');
+    if (!Number.isInteger(nClasses) || nClasses < 1) throw new ModelError(`nClasses must be an integer ≥ 1, got ${nClasses}`);
+    if (!(y instanceof Int32Array) || y.length !== n) throw new ModelError(`y must be an Int32Array of ${n} class indices`);
+    for (let i = 0; i < n; i++) {
+      const c = y[i]!;
+      if (c < 0 || c >= nClasses) throw new ModelError(`y[${i}] = ${c} is not a class index in [0, ${nClasses})`);
+    }
+    const p = this.params;
+    // Per-sample weights (null = all 1, the fast path).
+    let w: Float64Array | null = null;
+    if (sampleWeight !== undefined) {
+      if (!(sampleWeight instanceof Float64Array) || sampleWeight.length !== n) {
+        throw new ModelError(`sampleWeight must be a Float64Array of ${n} weights`);
+      }
+      for (let i = 0; i < n; i++) {
+        const v = sampleWeight[i]!;
+        if (!(v >= 0) || v === Infinity) throw new ModelError(`sampleWeight[${i}] = ${v} is not a finite weight ≥ 0`);
+      }
+      w = Float64Array.from(sampleWeight);
+    }
+    // Class weights; with sample weights too, the per-sample product (scikit-learn's
+    // sample_weight * expanded_class_weight).
+    let cw: Float64Array | null = null;
+    if (p.classWeight !== null) {
+      if (p.classWeight === 'balanced') cw = balancedClassWeights(y, nClasses);
+      else {
+        if (p.classWeight.length !== nClasses) {
+          throw new ModelError(`classWeight has ${p.classWeight.length} entries for ${nClasses} classes`);
+        }
+        cw = Float64Array.from(p.classWeight);
+      }
+      if (w !== null) for (let i = 0; i < n; i++) w[i] = w[i]! * cw[y[i]!]!;
+    }
+    if (w !== null || cw !== null) {
+      let total = 0;
+      for (let i = 0; i < n; i++) total += w !== null ? w[i]! : cw![y[i]!]!;
+      if (!(total > 0)) throw new ModelError('the total sample weight is 0');
+    }
+    const labelBits = Math.max(1, Math.ceil(Math.log2(nClasses)));
+    if (n > 2 ** (31 - labelBits)) {
+      throw new ModelError(`too many rows for ${nClasses} classes: at most ${2 ** (31 - labelBits)} rows per tree`);
+    }
+    const maxFeatures = resolveMaxFeatures(p.maxFeatures, d);
+    if (maxFeatures > d) throw new ModelError(`maxFeatures = ${maxFeatures} exceeds the ${d} features`);
+    const minSamplesLeaf = Number.isInteger(p.minSamplesLeaf) ? p.minSamplesLeaf : Math.ceil(p.minSamplesLeaf * n);
+    let minSamplesSplit = Number.isInteger(p.minSamplesSplit)
+      ? p.minSamplesSplit
+      : Math.max(2, Math.ceil(p.minSamplesSplit * n));
+    minSamplesSplit = Math.max(minSamplesSplit, 2 * minSamplesLeaf);
+
+    const built = buildTree(X, y, nClasses, w, cw, {
+      maxDepth: p.maxDepth ?? 0x7fffffff,
+      minSamplesSplit,
+      minSamplesLeaf,
+      minImpurityDecrease: p.minImpurityDecrease,
+      maxFeatures,
+      seed: p.randomState === null ? 0 : p.randomState,
+      compactMaxRows: this.tuning.compactMaxRows,
+      maxHistogramBins: this.tuning.maxHistogramBins,
+    });
+    this.setArrays(d, nClasses, built);
+    return this;
+  }
+
+  /**
+   * Class index per row (argmax of {@link predictProba}, first class on ties, as numpy's argmax).
+   * @param X `rows × nFeatures` row-major (raw float64; rounded to float32 when compared).
+   * @throws ModelError when not fitted or `X.cols !== nFeatures`.
+   */
+  predict(X: FeatureMatrix): Int32Array {
+    this.checkInput(X);
+    const out = new Int32Array(X.rows);
+    const cols = X.cols;
+    for (let r = 0; r < X.rows; r++) out[r] = this._leafClass[this.leafIndex(X.data, r * cols)]!;
+    return out;
+  }
+
+  /**
+   * Class probabilities: the leaf's weighted class totals normalised to sum 1 (all 0 if the leaf has no
+   * weight), as scikit-learn's `predict_proba`.
+   * @returns `rows × nClasses` row-major.
+   * @throws ModelError when not fitted or `X.cols !== nFeatures`.
+   */
+  predictProba(X: FeatureMatrix): Float64Array {
+    this.checkInput(X);
+    const k = this._nClasses;
+    const out = new Float64Array(X.rows * k);
+    const cols = X.cols;
+    for (let r = 0; r < X.rows; r++) {
+      const leaf = this.leafIndex(X.data, r * cols);
+      for (let c = 0; c < k; c++) out[r * k + c] = this._proba[leaf * k + c]!;
+    }
+    return out;
+  }
+
+  /**
+   * Class index of one row, allocation-free (streaming scoring). Reads `row[offset + f]` for the split
+   * features; no bounds check. NaN goes right at every split.
+   * @throws ModelError when not fitted.
+   */
+  predictRow(row: Float64Array, offset = 0): number {
+    if (this._nodeCount === 0) this.assertFitted();
+    return this._leafClass[this.leafIndex(row, offset)]!;
+  }
+
+  /**
+   * Probabilities of one row written into `out[outOffset … outOffset + nClasses)`, allocation-free.
+   * @returns `out`
+   * @throws ModelError when not fitted.
+   */
+  predictProbaRow(row: Float64Array, out: Float64Array, offset = 0, outOffset = 0): Float64Array {
+    if (this._nodeCount === 0) this.assertFitted();
+    const leaf = this.leafIndex(row, offset);
+    const k = this._nClasses;
+    for (let c = 0; c < k; c++) out[outOffset + c] = this._proba[leaf * k + c]!;
+    return out;
+  }
+
+  /** Index of the leaf reached by `row[offset …]` (scikit-learn's `apply` for one row). No checks. */
+  leafIndex(row: Float64Array, offset = 0): number {
+    const feature = this._feature;
+    const threshold = this._threshold;
+    const left = this._left;
+    const right = this._right;
+    let node = 0;
+    let l = left[0]!;
+    while (l !== TREE_LEAF) {
+      node = Math.fround(row[offset + feature[node]!]!) <= threshold[node]! ? l : right[node]!;
+      l = left[node]!;
+    }
+    return node;
+  }
+
+  /** Plain-JSON form (typed arrays become number arrays). @throws ModelError when not fitted. */
+  toJSON(): DecisionTreeJSON {
+    this.assertFitted();
+    return {
+      nFeatures: this._nFeatures,
+      nClasses: this._nClasses,
+      params: { ...this.params, classWeight: Array.isArray(this.params.classWeight) ? [...this.params.classWeight] : this.params.classWeight },
+      nodeCount: this._nodeCount,
+      depth: this._depth,
+      feature: Array.from(this._feature),
+      threshold: Array.from(this._threshold),
+      left: Array.from(this._left),
+      right: Array.from(this._right),
+      value: Array.from(this._value),
+      impurity: Array.from(this._impurity),
+      nNodeSamples: Array.from(this._nNodeSamples),
+      weightedNNodeSamples: Array.from(this._weightedN),
+    };
+  }
+
+  /**
+   * Rebuild a tree from {@link toJSON} output, validating everything: integer sizes; every node array of
+   * length `nodeCount` (`value` of `nodeCount × nClasses`); finite numbers; internal nodes with a feature
+   * in `[0, nFeatures)`, a finite threshold and two children with larger indices, each node the child of
+   * exactly one parent; leaves with feature/threshold −2 and children −1; non-negative values; `depth`
+   * consistent with the structure.
+   * @param field JSON location for error messages (default `"model"`).
+   * @throws ModelError naming the offending field.
+   */
+  static fromJSON(json: unknown, field = 'model'): DecisionTreeClassifier {
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ModelError('must be an object', { field });
+    const o = json as Record<string, unknown>;
+    const int = (name: string, min: number): number => {
+      const v = o[name];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+        throw new ModelError(`must be an integer ≥ ${min}, got ${JSON.stringify(v) ?? String(v)}`, { field: `${field}.${name}` });
+      }
+      return v;
+    };
+    const nFeatures = int('nFeatures', 1);
+    const nClasses = int('nClasses', 1);
+    const nodeCount = int('nodeCount', 1);
+    const depthIn = int('depth', 0);
+    if (o.params === null || typeof o.params !== 'object' || Array.isArray(o.params)) {
+      throw new ModelError('missing or not an object', { field: `${field}.params` });
+    }
+    const tree = new DecisionTreeClassifier(resolveTreeParams(o.params as DecisionTreeOptions, `${field}.params`));
+    const nums = (name: string, len: number): number[] => {
+      const a = o[name];
+      const f = `${field}.${name}`;
+      if (!Array.isArray(a)) throw new ModelError('missing or not an array', { field: f });
+      if (a.length !== len) throw new ModelError(`has ${a.length} entries, expected ${len}`, { field: f });
+      for (let i = 0; i < len; i++) {
+        const v: unknown = a[i];
+        if (typeof v !== 'number' || !Number.isFinite(v)) {
+          throw new ModelError(`must be a finite number, got ${JSON.stringify(v) ?? String(v)}`, { field: `${f}[${i}]` });
+        }
+      }
+      return a as number[];
+    };
+    const feature = nums('feature', nodeCount);
+    const threshold = nums('threshold', nodeCount);
+    const left = nums('left', nodeCount);
+    const right = nums('right', nodeCount);
+    const value = nums('value', nodeCount * nClasses);
+    const impurity = nums('impurity', nodeCount);
+    const nNodeSamples = nums('nNodeSamples', nodeCount);
+    const weightedN = nums('weightedNNodeSamples', nodeCount);
+    const parents = new Int32Array(nodeCount);
+    const depthOf = new Int32Array(nodeCount);
+    let depth = 0;
+    for (let i = 0; i < nodeCount; i++) {
+      const l = left[i]!;
+      const r = right[i]!;
+      const at = (name: string): string => `${field}.${name}[${i}]`;
+      if (l === TREE_LEAF || r === TREE_LEAF) {
+        if (l !== TREE_LEAF || r !== TREE_LEAF) {
+          throw new ModelError(`node ${i} has one child: left = ${l}, right = ${r}`, { field: at(l === TREE_LEAF ? 'left' : 'right') });
+        }
+        if (feature[i] !== TREE_UNDEFINED) throw new ModelError(`leaf ${i} must have feature ${TREE_UNDEFINED}, got ${feature[i]}`, { field: at('feature') });
+      } else {
+        for (const [name, c] of [['left', l], ['right', r]] as const) {
+          if (!Number.isInteger(c) || c <= i || c >= nodeCount) {
+            throw new ModelError(`child index ${c} of node ${i} out of range (${i}, ${nodeCount})`, { field: at(name) });
+          }
+          if (parents[c]! > 0) throw new ModelError(`node ${c} has two parents`, { field: at(name) });
+          parents[c] = 1;
+          depthOf[c] = depthOf[i]! + 1;
+          if (depthOf[c]! > depth) depth = depthOf[c]!;
+        }
+        const f = feature[i]!;
+        if (!Number.isInteger(f) || f < 0 || f >= nFeatures) {
+          throw new ModelError(`feature index ${f} out of range [0, ${nFeatures})`, { field: at('feature') });
+        }
+      }
+      const ns = nNodeSamples[i]!;
+      if (!Number.isInteger(ns) || ns < 0) throw new ModelError(`must be a non-negative integer, got ${ns}`, { field: at('nNodeSamples') });
+      if (weightedN[i]! < 0) throw new ModelError(`must be ≥ 0, got ${weightedN[i]}`, { field: at('weightedNNodeSamples') });
+      if (impurity[i]! < 0) throw new ModelError(`must be ≥ 0, got ${impurity[i]}`, { field: at('impurity') });
+    }
+    for (let i = 1; i < nodeCount; i++) {
+      if (parents[i] === 0) throw new ModelError(`node ${i} is not reachable from the root`, { field: `${field}.left` });
+    }
+    for (let i = 0; i < value.length; i++) {
+      if (value[i]! < 0) throw new ModelError(`class total must be ≥ 0, got ${value[i]}`, { field: `${field}.value[${i}]` });
+    }
+    if (depth !== depthIn) throw new ModelError(`is ${depthIn} but the nodes form a tree of depth ${depth}`, { field: `${field}.depth` });
+    tree.setArrays(nFeatures, nClasses, {
+      nodeCount,
+      depth,
+      feature: Int32Array.from(feature),
+      threshold: Float64Array.from(threshold),
+      left: Int32Array.from(left),
+      right: Int32Array.from(right),
+      value: Float64Array.from(value),
+      impurity: Float64Array.from(impurity),
+      nNodeSamples: Int32Array.from(nNodeSamples),
+      weightedN: Float64Array.from(weightedN),
+    });
+    return tree;
+  }
+
+  private setArrays(nFeatures: number, nClasses: number, b: BuiltTree): void {
+    this._nFeatures = nFeatures;
+    this._nClasses = nClasses;
+    this._nodeCount = b.nodeCount;
+    this._depth = b.depth;
+    this._feature = b.feature;
+    this._threshold = b.threshold;
+    this._left = b.left;
+    this._right = b.right;
+    this._value = b.value;
+    this._impurity = b.impurity;
+    this._nNodeSamples = b.nNodeSamples;
+    this._weightedN = b.weightedN;
+    this._importances = null;
+    // Normalised leaf distributions and argmax classes (as predict_proba then argmax in scikit-learn).
+    const k = nClasses;
+    const proba = new Float64Array(b.nodeCount * k);
+    const cls = new Int32Array(b.nodeCount);
+    for (let i = 0; i < b.nodeCount; i++) {
+      let s = 0;
+      for (let c = 0; c < k; c++) s += b.value[i * k + c]!;
+      const norm = s === 0 ? 1 : s;
+      let best = 0;
+      for (let c = 0; c < k; c++) {
+        const v = b.value[i * k + c]! / norm;
+        proba[i * k + c] = v;
+        if (v > proba[i * k + best]!) best = c;
+      }
+      cls[i] = best;
+    }
+    this._proba = proba;
+    this._leafClass = cls;
+  }
+
+  private assertFitted(): void {
+    if (this._nodeCount === 0) throw new ModelError('DecisionTreeClassifier is not fitted');
+  }
+
+  private checkInput(X: FeatureMatrix): void {
+    this.assertFitted();
+    checkMatrix(X);
+    if (X.cols !== this._nFeatures) {
+      throw new ModelError(`input has ${X.cols} columns, the tree was trained on ${this._nFeatures}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Training internals
+// ---------------------------------------------------------------------------------------------------
+
+interface BuiltTree {
+  nodeCount: number;
+  depth: number;
+  feature: Int32Array;
+  threshold: Float64Array;
+  left: Int32Array;
+  right: Int32Array;
+  value: Float64Array;
+  impurity: Float64Array;
+  nNodeSamples: Int32Array;
+  weightedN: Float64Array;
+}
+
+interface BuildParams {
+  maxDepth: number;
+  minSamplesSplit: number;
+  minSamplesLeaf: number;
+  minImpurityDecrease: number;
+  maxFeatures: number;
+  seed: number;
+  compactMaxRows: number;
+  maxHistogramBins: number;
+}
+
+/** Per-node class histograms of the histogram features (see TreeBuilder). */
+interface HistBuf {
+  /** Class totals: `hist[(j·256 + bin)·k + class]` for histogram feature j. */
+  hist: Float64Array;
+  /** Rows per bin: `binN[j·256 + bin]`. */
+  binN: Int32Array;
+}
+
+/** Weighting modes of the builder. */
+const MODE_UNIT = 0;
+const MODE_CLASS = 1;
+const MODE_SAMPLE = 2;
+
+/** Default of {@link TreeTuning.compactMaxRows}. */
+const DEFAULT_COMPACT_MAX = 4096;
+/** Largest histogram (distinct values of a feature) of the histogram path; ranks are bytes. */
+const MAX_HIST_BINS = 256;
+
+/** Growable node storage. */
+class NodeStore {
+  count = 0;
+  cap: number;
+  feature: Int32Array;
+  threshold: Float64Array;
+  left: Int32Array;
+  right: Int32Array;
+  value: Float64Array;
+  impurity: Float64Array;
+  nNodeSamples: Int32Array;
+  weightedN: Float64Array;
+  constructor(
+    private readonly k: number,
+    cap = 256,
+  ) {
+    this.cap = cap;
+    this.feature = new Int32Array(cap);
+    this.threshold = new Float64Array(cap);
+    this.left = new Int32Array(cap);
+    this.right = new Int32Array(cap);
+    this.value = new Float64Array(cap * k);
+    this.impurity = new Float64Array(cap);
+    this.nNodeSamples = new Int32Array(cap);
+    this.weightedN = new Float64Array(cap);
+  }
+  add(feature: number, threshold: number, impurity: number, nSamples: number, weightedN: number, value: Float64Array): number {
+    if (this.count === this.cap) this.grow();
+    const i = this.count++;
+    this.feature[i] = feature;
+    this.threshold[i] = threshold;
+    this.left[i] = TREE_LEAF;
+    this.right[i] = TREE_LEAF;
+    this.impurity[i] = impurity;
+    this.nNodeSamples[i] = nSamples;
+    this.weightedN[i] = weightedN;
+    this.value.set(value, i * this.k);
+    return i;
+  }
+  private grow(): void {
+    const cap = this.cap * 2;
+    const g = <T extends Int32Array | Float64Array>(a: T, m = 1): T => {
+      const b = new (a.constructor as { new (n: number): T })(cap * m);
+      b.set(a);
+      return b;
+    };
+    this.feature = g(this.feature);
+    this.threshold = g(this.threshold);
+    this.left = g(this.left);
+    this.right = g(this.right);
+    this.value = g(this.value, this.k);
+    this.impurity = g(this.impurity);
+    this.nNodeSamples = g(this.nNodeSamples);
+    this.weightedN = g(this.weightedN);
+    this.cap = cap;
+  }
+  finish(depth: number): BuiltTree {
+    const n = this.count;
+    return {
+      nodeCount: n,
+      depth,
+      feature: this.feature.slice(0, n),
+      threshold: this.threshold.slice(0, n),
+      left: this.left.slice(0, n),
+      right: this.right.slice(0, n),
+      value: this.value.slice(0, n * this.k),
+      impurity: this.impurity.slice(0, n),
+      nNodeSamples: this.nNodeSamples.slice(0, n),
+      weightedN: this.weightedN.slice(0, n),
+    };
+  }
+}
+
+
+/**
+ * Training data, prepared once per fit. Every feature is either
+ * - "presorted" (kind 0): the column's values sorted ascending in the slots `[slot·n, (slot+1)·n)` of the
+ *   list buffer, each slot a 64-bit pair: `codes[2p]` = `row << labelBits | label`, `vals[2p + 1]` = the
+ *   float32 value (ties in row order: the radix sort is stable). The packed label keeps the split scans
+ *   sequential; `pairs[p]` (a Float64Array view) moves a pair with one load and one store — its high word
+ *   is a finite float32, so the double is never a NaN and its bits are preserved; or
+ * - "histogram" (kind 1, at most `maxBins` distinct values): its sorted distinct values in
+ *   `uniq[slot·256 …]` and each row's rank among them in the row-major byte matrix `ranks[row·dH + slot]`.
+ */
+interface Prepared {
+  kind: Uint8Array;
+  slot: Int32Array;
+  dP: number;
+  dH: number;
+  pairs: Float64Array;
+  vals: Float32Array;
+  codes: Int32Array;
+  ranks: Uint8Array;
+  uniq: Float32Array;
+  card: Int32Array;
+}
+
+const HASH_SLOTS = 1024; // per feature, > 2 × MAX_HIST_BINS
+const EMPTY = 0x7fc00000; // a NaN bit pattern: never a training value
+
+/**
+ * Convert `X` (row-major float64) to the training layout: values rounded to float32 (-0 → +0),
+ * low-cardinality features detected with a small per-feature hash set (row-blocked passes over `X`).
+ * @throws ModelError on a value that is NaN, infinite or beyond the float32 range.
+ */
+function prepareData(X: FeatureMatrix, y: Int32Array, labelBits: number, maxBins: number): Prepared {
+  const n = X.rows;
+  const d = X.cols;
+  const data = X.data;
+  const f32 = new Float32Array(1);
+  const u32 = new Uint32Array(f32.buffer);
+  const BLOCK = 64;
+  const fail = (r: number, c: number): never => {
+    const v = data[r * d + c]!;
+    const what = Number.isNaN(v) ? 'NaN' : Number.isFinite(v) ? 'outside the float32 range' : 'infinite';
+    throw new ModelError(`X[${r}, ${c}] (${X.names[c]}) = ${v} is ${what}; trees need finite values (clean or scale the features first)`);
+  };
+  // Pass 1: distinct float32 values per feature, up to maxBins (then the feature is "high").
+  const kind = new Uint8Array(d);
+  const table = new Uint32Array(maxBins > 0 ? d * HASH_SLOTS : 0).fill(EMPTY);
+  const distinct = new Int32Array(d);
+  const high = new Uint8Array(d).fill(maxBins > 0 ? 0 : 1);
+  let lowLeft = maxBins > 0 ? d : 0;
+  for (let r0 = 0; r0 < n && lowLeft > 0; r0 += BLOCK) {
+    const r1 = Math.min(n, r0 + BLOCK);
+    for (let c = 0; c < d; c++) {
+      if (high[c]) continue;
+      const tb = c * HASH_SLOTS;
+      for (let r = r0; r < r1; r++) {
+        const v = Math.fround(data[r * d + c]!);
+        if (v - v !== 0) fail(r, c);
+        f32[0] = v === 0 ? 0 : v;
+        const bits = u32[0]!;
+        let h = Math.imul(bits, 0x9e3779b1) >>> 22; // 10 bits
+        for (;;) {
+          const t = table[tb + h]!;
+          if (t === bits) break;
+          if (t === EMPTY) {
+            table[tb + h] = bits;
+            distinct[c]++;
+            break;
+          }
+          h = (h + 1) & (HASH_SLOTS - 1);
+        }
+        if (distinct[c]! > maxBins) {
+          high[c] = 1;
+          lowLeft--;
+          break;
+        }
+      }
+    }
+  }
+  const slot = new Int32Array(d);
+  let dP = 0;
+  let dH = 0;
+  for (let c = 0; c < d; c++) {
+    if (high[c]) slot[c] = dP++;
+    else {
+      kind[c] = 1;
+      slot[c] = dH++;
+    }
+  }
+  // Sorted distinct values and value → rank (stored in a parallel table).
+  const uniq = new Float32Array(dH * MAX_HIST_BINS);
+  const card = new Int32Array(dH);
+  const rankTab = new Uint8Array(table.length);
+  for (let c = 0; c < d; c++) {
+    if (!kind[c]) continue;
+    const h = slot[c]!;
+    const tb = c * HASH_SLOTS;
+    const vs: number[] = [];
+    for (let i = 0; i < HASH_SLOTS; i++) {
+      const t = table[tb + i]!;
+      if (t !== EMPTY) {
+        u32[0] = t;
+        vs.push(f32[0]!);
+      }
+    }
+    vs.sort((a, b) => a - b);
+    card[h] = vs.length;
+    vs.forEach((v, i) => (uniq[h * MAX_HIST_BINS + i] = v));
+    for (let i = 0; i < HASH_SLOTS; i++) {
+      const t = table[tb + i]!;
+      if (t !== EMPTY) {
+        u32[0] = t;
+        rankTab[tb + i] = vs.indexOf(f32[0]!);
+      }
+    }
+  }
+  // Pass 2: column-major float32 of the presorted features, ranks of the histogram features.
+  const pairs = new Float64Array(n * dP);
+  const vals = new Float32Array(pairs.buffer);
+  const codes = new Int32Array(pairs.buffer);
+  const ranks = new Uint8Array(n * dH);
+  for (let r0 = 0; r0 < n; r0 += BLOCK) {
+    const r1 = Math.min(n, r0 + BLOCK);
+    for (let c = 0; c < d; c++) {
+      if (kind[c]) {
+        const tb = c * HASH_SLOTS;
+        const hc = slot[c]!;
+        for (let r = r0; r < r1; r++) {
+          f32[0] = Math.fround(data[r * d + c]!) || 0; // validated in pass 1; -0 → +0
+          const bits = u32[0]!;
+          let h = Math.imul(bits, 0x9e3779b1) >>> 22;
+          while (table[tb + h] !== bits) h = (h + 1) & (HASH_SLOTS - 1);
+          ranks[r * dH + hc] = rankTab[tb + h]!;
+        }
+      } else {
+        const base = slot[c]! * n;
+        for (let r = r0, k = r0 * d + c; r < r1; r++, k += d) {
+          const f = Math.fround(data[k]!);
+          if (f - f !== 0) fail(r, c);
+          vals[2 * (base + r) + 1] = f === 0 ? 0 : f;
+        }
+      }
+    }
+  }
+  const words = new Uint32Array(pairs.buffer);
+  const keys = new Uint32Array(n);
+  const idx = new Int32Array(n);
+  const tmpK = new Uint32Array(n);
+  const tmpI = new Int32Array(n);
+  const hist = new Int32Array(3 * 2048);
+  for (let j = 0; j < dP; j++) {
+    const off = j * n;
+    for (let p = 0; p < n; p++) keys[p] = words[2 * (off + p) + 1]!;
+    radixSortColumn(keys, idx, 0, n, tmpK, tmpI, hist);
+    for (let p = 0; p < n; p++) {
+      const r = idx[p]!;
+      codes[2 * (off + p)] = (r << labelBits) | y[r]!;
+      words[2 * (off + p) + 1] = keys[p]!;
+    }
+  }
+  return { kind, slot, dP, dH, pairs, vals, codes, ranks, uniq, card };
+}
+
+/**
+ * Stable LSD radix sort (3 passes of 11 bits) of the float32 bit patterns `keys[off … off+n)`, in place,
+ * writing the permutation (row indices) into `idx[off … off+n)`. Passes whose digit is the same for every
+ * key are skipped.
+ */
+function radixSortColumn(
+  keys: Uint32Array,
+  idx: Int32Array,
+  off: number,
+  n: number,
+  tmpK: Uint32Array,
+  tmpI: Int32Array,
+  hist: Int32Array,
+): void {
+  const end = off + n;
+  // Order-preserving map float32 bits → uint32: negative → ~bits, positive → bits | sign.
+  for (let p = off; p < end; p++) {
+    const u = keys[p]!;
+    keys[p] = u & 0x80000000 ? ~u : u | 0x80000000;
+  }
+  hist.fill(0);
+  for (let p = off; p < end; p++) {
+    const k = keys[p]!;
+    hist[k & 2047]++;
+    hist[2048 + ((k >>> 11) & 2047)]++;
+    hist[4096 + (k >>> 22)]++;
+  }
+  // `inMain`: the current data is in keys/idx (true) or tmp (false); `identity`: idx not written yet.
+  let inMain = true;
+  let identity = true;
+  for (let pass = 0; pass < 3; pass++) {
+    const shift = pass * 11;
+    const h = pass * 2048;
+    let trivial = false;
+    let sum = 0;
+    for (let b = 0; b < 2048; b++) {
+      const c = hist[h + b]!;
+      if (c === n) trivial = true;
+      hist[h + b] = sum;
+      sum += c;
+    }
+    if (trivial) continue;
+    if (inMain) {
+      if (identity) {
+        for (let p = off; p < end; p++) {
+          const k = keys[p]!;
+          const q = hist[h + ((k >>> shift) & 2047)]++;
+          tmpK[q] = k;
+          tmpI[q] = p - off;
+        }
+        identity = false;
+      } else {
+        for (let p = off; p < end; p++) {
+          const k = keys[p]!;
+          const q = hist[h + ((k >>> shift) & 2047)]++;
+          tmpK[q] = k;
+          tmpI[q] = idx[p]!;
+        }
+      }
+    } else {
+      for (let p = 0; p < n; p++) {
+        const k = tmpK[p]!;
+        const q = off + hist[h + ((k >>> shift) & 2047)]++;
+        keys[q] = k;
+        idx[q] = tmpI[p]!;
+      }
+    }
+    inMain = !inMain;
+  }
+  if (!inMain) {
+    keys.set(tmpK.subarray(0, n), off);
+    idx.set(tmpI.subarray(0, n), off);
+  } else if (identity) {
+    for (let p = 0; p < n; p++) idx[off + p] = p;
+  }
+  // Back to float32 bit patterns.
+  for (let p = off; p < end; p++) {
+    const k = keys[p]!;
+    keys[p] = k & 0x80000000 ? k & 0x7fffffff : ~k;
+  }
+}
+
+/** Best split found so far at a node (shared scratch, no allocation in the hot path). */
+interface SplitState {
+  /** scikit-learn's proxy improvement of the best split; −Infinity when none yet. */
+  proxy: number;
+  /** Its feature, −1 when none. */
+  feature: number;
+  /** Its position in the feature's absolute segment (left = `[segmentStart, pos)`). */
+  pos: number;
+  /** Its threshold. */
+  threshold: number;
+  /** True when found by a histogram scan: then `pos` is a sample position and `bin` the last left bin. */
+  hist: boolean;
+  /** Last bin of the left child (histogram splits). */
+  bin: number;
+}
+
+/*
+ * Candidate filter (both scans). scikit-learn's proxy  −w_R(1 − Σr²/w_R²) − w_L(1 − Σl²/w_L²)  equals
+ * G − w with G = Σl²/w_L + Σr²/w_R. Before it is computed exactly (two divisions, and with weights a
+ * pass over the classes), a candidate must pass  Σl²·w_R + Σr²·w_L ≥ B·w_L·w_R  with B = (best + w)·slack:
+ * a division-free test that only rejects candidates whose G is below the best one's by far more than any
+ * rounding error (relative slack 1e-11 with exact integer counts; 1e-6 with weights, whose incrementally
+ * updated sums of squares drift by ~n·1e-16). The winner, and every comparison that decides it, is thus
+ * exactly that of an exhaustive scan with scikit-learn's expression.
+ */
+const SLACK_UNIT = 1 - 1e-11;
+const SLACK_WEIGHTED = 1 - 1e-6;
+
+/**
+ * Scan the sorted segment `[a, b)` of one feature with unit sample weights and update `st` when a split
+ * strictly beats it (the first of equal candidates wins, as in scikit-learn). With integer counts the
+ * sums of squares are exact, so they are maintained incrementally and the proxy (scikit-learn's
+ * expression) is bit-identical to a full recomputation. `cnt` is scratch (k entries); `sqTotal` is Σ total².
+ */
+function scanUnit(
+  vals: Float32Array,
+  codes: Int32Array,
+  mask: number,
+  a: number,
+  b: number,
+  k: number,
+  total: Float64Array,
+  sqTotal: number,
+  cnt: Int32Array,
+  wn: number,
+  msl: number,
+  feature: number,
+  st: SplitState,
+): void {
+  cnt.fill(0, 0, k);
+  let best = st.proxy;
+  let sqL = 0;
+  let sqR = sqTotal;
+  const last = b - 1;
+  const posMin = a + msl; // smallest allowed split position (left count ≥ msl)
+  const posMax = b - msl; // largest allowed split position (right count ≥ msl)
+  let bound = (best + wn) * SLACK_UNIT;
+  let v = vals[2 * a + 1]!;
+  for (let p = a; p < last; p++) {
+    const c = codes[2 * p]! & mask;
+    const lc = cnt[c]!;
+    sqL += 2 * lc + 1;
+    sqR -= 2 * (total[c]! - lc) - 1;
+    cnt[c] = lc + 1;
+    const vn = vals[2 * p + 3]!;
+    if (vn <= Math.fround(v + FEATURE_THRESHOLD)) {
+      v = vn;
+      continue;
+    }
+    const pos = p + 1;
+    const wnl = pos - a;
+    const wnr = wn - wnl;
+    if (sqL * wnr + sqR * wnl >= bound * (wnl * wnr) && pos >= posMin && pos <= posMax) {
+      const proxy = -wnr * (1.0 - sqR / (wnr * wnr)) - wnl * (1.0 - sqL / (wnl * wnl));
+      if (proxy > best) {
+        best = proxy;
+        bound = (best + wn) * SLACK_UNIT;
+        st.proxy = proxy;
+        st.feature = feature;
+        st.pos = pos;
+        st.hist = false;
+        let t = v / 2.0 + vn / 2.0;
+        if (t === vn || t === Infinity || t === -Infinity) t = v;
+        st.threshold = t;
+      }
+    }
+    v = vn;
+  }
+}
+
+/**
+ * {@link scanUnit} with weights: per-sample `w[row]` when `w` is given, else the class weight `cw[label]`.
+ * Class sums accumulate in scan order in `sumLeft`; the exact proxy recomputes Σl², Σr² from them.
+ */
+function scanWeighted(
+  vals: Float32Array,
+  codes: Int32Array,
+  mask: number,
+  shift: number,
+  w: Float64Array | null,
+  cw: Float64Array,
+  a: number,
+  b: number,
+  k: number,
+  total: Float64Array,
+  sqTotal: number,
+  sumLeft: Float64Array,
+  wn: number,
+  msl: number,
+  feature: number,
+  st: SplitState,
+): void {
+  sumLeft.fill(0, 0, k);
+  let best = st.proxy;
+  let wnl = 0;
+  let sqLa = 0; // approximate Σl², Σr² for the filter only
+  let sqRa = sqTotal;
+  const last = b - 1;
+  const posMin = a + msl;
+  const posMax = b - msl;
+  let bound = (best + wn) * SLACK_WEIGHTED;
+  let v = vals[2 * a + 1]!;
+  for (let p = a; p < last; p++) {
+    const code = codes[2 * p]!;
+    const c = code & mask;
+    const wi = w === null ? cw[c]! : w[code >> shift]!;
+    const lc = sumLeft[c]!;
+    sqLa += wi * (2 * lc + wi);
+    sqRa -= wi * (2 * (total[c]! - lc) - wi);
+    sumLeft[c] = lc + wi;
+    wnl += wi;
+    const vn = vals[2 * p + 3]!;
+    if (vn <= Math.fround(v + FEATURE_THRESHOLD)) {
+      v = vn;
+      continue;
+    }
+    const pos = p + 1;
+    const wnr = wn - wnl;
+    if (sqLa * wnr + sqRa * wnl >= bound * (wnl * wnr) && pos >= posMin && pos <= posMax) {
+      let sqL = 0;
+      let sqR = 0;
+      for (let q = 0; q < k; q++) {
+        const l = sumLeft[q]!;
+        const r = total[q]! - l;
+        sqL += l * l;
+        sqR += r * r;
+      }
+      const proxy = -wnr * (1.0 - sqR / (wnr * wnr)) - wnl * (1.0 - sqL / (wnl * wnl));
+      if (proxy > best) {
+        best = proxy;
+        bound = (best + wn) * SLACK_WEIGHTED;
+        st.proxy = proxy;
+        st.feature = feature;
+        st.pos = pos;
+        st.hist = false;
+        let t = v / 2.0 + vn / 2.0;
+        if (t === vn || t === Infinity || t === -Infinity) t = v;
+        st.threshold = t;
+      }
+    }
+    v = vn;
+  }
+}
+
+/**
+ * {@link scanUnit} with class weights only (no per-sample weights): integer class counts are kept and the
+ * weighted class totals are `count × weight`, so the sums do not depend on the order of the rows (every
+ * data path gives the same result). The filter uses incrementally updated approximations; candidates
+ * passing it are evaluated exactly from the counts.
+ */
+function scanClassWeighted(
+  vals: Float32Array,
+  codes: Int32Array,
+  mask: number,
+  cw: Float64Array,
+  a: number,
+  b: number,
+  k: number,
+  total: Float64Array,
+  sqTotal: number,
+  cnt: Float64Array,
+  wn: number,
+  msl: number,
+  feature: number,
+  st: SplitState,
+): void {
+  cnt.fill(0, 0, k);
+  let best = st.proxy;
+  let wnlA = 0;
+  let sqLa = 0;
+  let sqRa = sqTotal;
+  const last = b - 1;
+  const posMin = a + msl;
+  const posMax = b - msl;
+  let bound = (best + wn) * SLACK_WEIGHTED;
+  let v = vals[2 * a + 1]!;
+  for (let p = a; p < last; p++) {
+    const c = codes[2 * p]! & mask;
+    const wc = cw[c]!;
+    const lc = cnt[c]! * wc;
+    sqLa += wc * (2 * lc + wc);
+    sqRa -= wc * (2 * (total[c]! - lc) - wc);
+    cnt[c]++;
+    wnlA += wc;
+    const vn = vals[2 * p + 3]!;
+    if (vn <= Math.fround(v + FEATURE_THRESHOLD)) {
+      v = vn;
+      continue;
+    }
+    const pos = p + 1;
+    const wnrA = wn - wnlA;
+    if (sqLa * wnrA + sqRa * wnlA >= bound * (wnlA * wnrA) && pos >= posMin && pos <= posMax) {
+      let wnl = 0;
+      let sqL = 0;
+      let sqR = 0;
+      for (let q = 0; q < k; q++) {
+        const l = cnt[q]! * cw[q]!;
+        const r = total[q]! - l;
+        wnl += l;
+        sqL += l * l;
+        sqR += r * r;
+      }
+      const wnr = wn - wnl;
+      const proxy = -wnr * (1.0 - sqR / (wnr * wnr)) - wnl * (1.0 - sqL / (wnl * wnl));
+      if (proxy > best) {
+        best = proxy;
+        bound = (best + wn) * SLACK_WEIGHTED;
+        st.proxy = proxy;
+        st.feature = feature;
+        st.pos = pos;
+        st.hist = false;
+        let t = v / 2.0 + vn / 2.0;
+        if (t === vn || t === Infinity || t === -Infinity) t = v;
+        st.threshold = t;
+      }
+    }
+    v = vn;
+  }
+}
+
+/**
+ * Stable partition of the pair slots `[a, b)` by `mark[row]` (1 = left, `nl` of them) into `[a, a+nl)` and
+ * `[a+nl, b)`. The larger side is compacted in place (forward pass when the left side is the larger one,
+ * backward pass otherwise) and only the smaller side goes through the scratch array, so a lopsided split
+ * costs little more than one read of the segment. Branch-free: both destinations are written and the
+ * cursors advance by the mark.
+ */
+function partitionSegment(
+  pairs: Float64Array,
+  codes: Int32Array,
+  shift: number,
+  a: number,
+  b: number,
+  nl: number,
+  mark: Uint8Array,
+  tP: Float64Array,
+): void {
+  if (2 * nl >= b - a) {
+    // Left side larger: lefts in place going forward, rights to scratch.
+    let l = a;
+    let r = 0;
+    for (let p = a; p < b; p++) {
+      const x = pairs[p]!;
+      const m = mark[codes[2 * p]! >> shift]!;
+      pairs[l] = x;
+      tP[r] = x;
+      l += m;
+      r += 1 - m;
+    }
+    for (let q = 0; q < r; q++) pairs[l + q] = tP[q]!;
+  } else {
+    // Right side larger: rights in place going backward, lefts to scratch (in reverse order).
+    let r = b - 1;
+    let t = 0;
+    for (let p = b - 1; p >= a; p--) {
+      const x = pairs[p]!;
+      const m = mark[codes[2 * p]! >> shift]!;
+      pairs[r] = x;
+      tP[t] = x;
+      r -= 1 - m;
+      t += m;
+    }
+    for (let q = 0; q < t; q++) pairs[a + q] = tP[t - 1 - q]!;
+  }
+}
+
+/**
+ * scikit-learn's `our_rand_r` (xorshift32; state 0 is replaced by 1) and `rand_int`. The state is the
+ * seed itself, so passing scikit-learn's derived `rand_r_state` reproduces its feature draws.
+ */
+class XorShift32 {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+  /** Integer in [low, high): `low + our_rand_r() % (high − low)`. */
+  int(low: number, high: number): number {
+    let s = this.s === 0 ? DEFAULT_SEED : this.s;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    this.s = s >>> 0;
+    return low + ((this.s & 0x7fffffff) % (high - low));
+  }
+}
+
+/** Gini impurity of class totals `v` with total weight `wn` (scikit-learn's `Gini.node_impurity`). */
+function gini(v: Float64Array, k: number, wn: number): number {
+  let sq = 0;
+  for (let c = 0; c < k; c++) sq += v[c]! * v[c]!;
+  return 1.0 - sq / (wn * wn);
+}
+
+/**
+ * Best split of a histogram feature at a node: bins are the feature's distinct values in ascending order
+ * (`uniq[u …]`), `hist[(b·k + c)]` (from `h`) the class totals of bin b and `binN[bn + b]` its row count.
+ * Candidates, tie tolerance, proxy, filter and first-best rule are exactly those of the sorted-list scans
+ * (with unit weights the counts are integers and the result is identical).
+ * @returns false when the feature is constant at the node (scikit-learn's `max ≤ min + FEATURE_THRESHOLD`).
+ */
+function scanHistogram(
+  hist: Float64Array,
+  h: number,
+  binN: Int32Array,
+  bn: number,
+  uniq: Float32Array,
+  u: number,
+  card: number,
+  mode: number,
+  cw: Float64Array,
+  start: number,
+  nNode: number,
+  k: number,
+  total: Float64Array,
+  sqTotal: number,
+  sumLeft: Float64Array,
+  wn: number,
+  msl: number,
+  feature: number,
+  st: SplitState,
+): boolean {
+  let bmin = 0;
+  while (binN[bn + bmin] === 0) bmin++;
+  let bmax = card - 1;
+  while (binN[bn + bmax] === 0) bmax--;
+  if (uniq[u + bmax]! <= Math.fround(uniq[u + bmin]! + FEATURE_THRESHOLD)) return false;
+  sumLeft.fill(0, 0, k);
+  const unit = mode === MODE_UNIT;
+  let best = st.proxy;
+  let bound = (best + wn) * SLACK_UNIT;
+  let sqL = 0;
+  let sqR = sqTotal;
+  let wnl = 0;
+  let nl = 0;
+  let prev = -1;
+  for (let b = bmin; b <= bmax; b++) {
+    const nb = binN[bn + b]!;
+    if (nb === 0) continue;
+    if (prev >= 0) {
+      const v = uniq[u + prev]!;
+      const vn = uniq[u + b]!;
+      if (vn > Math.fround(v + FEATURE_THRESHOLD) && nl >= msl && nNode - nl >= msl) {
+        // Unit weights: exact incremental sums and the filter; weights: exact per-candidate sums (a
+        // histogram has at most 256 bins, so there is nothing to save).
+        let wl = wnl;
+        let sL = sqL;
+        let sR = sqR;
+        if (!unit) {
+          wl = 0;
+          sL = 0;
+          sR = 0;
+          for (let c = 0; c < k; c++) {
+            const l = mode === MODE_CLASS ? sumLeft[c]! * cw[c]! : sumLeft[c]!;
+            const r = total[c]! - l;
+            wl += l;
+            sL += l * l;
+            sR += r * r;
+          }
+        }
+        const wr = wn - wl;
+        if (!unit || sL * wr + sR * wl >= bound * (wl * wr)) {
+          const proxy = -wr * (1.0 - sR / (wr * wr)) - wl * (1.0 - sL / (wl * wl));
+          if (proxy > best) {
+            best = proxy;
+            bound = (best + wn) * SLACK_UNIT;
+            st.proxy = proxy;
+            st.feature = feature;
+            st.pos = start + nl;
+            st.hist = true;
+            st.bin = prev;
+            let t = v / 2.0 + vn / 2.0;
+            if (t === vn || t === Infinity || t === -Infinity) t = v;
+            st.threshold = t;
+          }
+        }
+      }
+    }
+    // Move bin b to the left child.
+    const hb = h + b * k;
+    for (let c = 0; c < k; c++) {
+      const x = hist[hb + c]!;
+      if (x === 0) continue;
+      const l = sumLeft[c]!;
+      sqL += x * (2 * l + x);
+      sqR -= x * (2 * (total[c]! - l) - x);
+      sumLeft[c] = l + x;
+      wnl += x;
+    }
+    nl += nb;
+    prev = b;
+  }
+  return true;
+}
+
+/**
+ * Grow the tree depth-first (scikit-learn's DepthFirstTreeBuilder: right child pushed first, so left
+ * subtrees get the lower node ids).
+ * @param w per-sample weights (sample weight × class weight), or null.
+ * @param cw class weights when `w` is null, or null for unit weights.
+ */
+function buildTree(
+  X: FeatureMatrix,
+  y: Int32Array,
+  k: number,
+  w: Float64Array | null,
+  cw: Float64Array | null,
+  bp: BuildParams,
+): BuiltTree {
+  return new TreeBuilder(X, y, k, w, cw, bp).build();
+}
+
+/**
+ * The builder. Data spaces: in the main space, for a presorted feature f the sorted (value, code) list of
+ * the samples at positions `[start, end)` of a node is at `off[f] + start … off[f] + end` of `vals`/`codes`
+ * (`off[f] = slot·n`), and histogram features are scanned through per-node class histograms built from
+ * the byte ranks (no list, nothing to partition). A node's lists are scattered over distant regions, which
+ * makes small nodes memory-latency bound; so a node with at most `compactMaxRows` samples gets the
+ * segments of its possibly non-constant features copied (histogram features counting-sorted) next to each
+ * other into a workspace, where its whole subtree is grown with sorted lists only. Node order, random draws
+ * and results are the same in every space.
+ */
+class TreeBuilder {
+  private readonly n: number;
+  private readonly d: number;
+  private readonly shift: number;
+  private readonly mask: number;
+  private readonly unit: boolean;
+  /** MODE_UNIT, MODE_CLASS (class weights only) or MODE_SAMPLE (per-sample weights). */
+  private readonly mode: number;
+  private readonly cwArr: Float64Array;
+  private readonly samples: Int32Array;
+  private readonly mark: Uint8Array;
+  private readonly tC: Int32Array;
+  private readonly tP: Float64Array;
+  private readonly features: Int32Array;
+  private readonly constantFeatures: Int32Array;
+  private readonly rng: XorShift32;
+  private readonly store: NodeStore;
+  private readonly total: Float64Array;
+  private readonly sumLeft: Float64Array;
+  private readonly leftTot: Float64Array;
+  private readonly counts: Int32Array;
+  private readonly icnt: Int32Array;
+  private readonly st: SplitState = { proxy: -Infinity, feature: -1, pos: 0, threshold: 0, hist: false, bin: 0 };
+  private weightedTotal = 0;
+  private first = true;
+  private maxDepthSeen = 0;
+  private readonly prep: Prepared;
+  private readonly mainOff: Int32Array;
+  private readonly compactMax: number;
+  // Histograms (class totals per bin, rows per bin) of main-space nodes: a pool of buffers, and the
+  // buffers saved for nodes waiting on the stack (record field `hist`, an index into `saved`).
+  private readonly pool: HistBuf[] = [];
+  private readonly saved: Array<HistBuf | null> = [];
+  // Workspace (allocated on first use).
+  private wsPairs: Float64Array = new Float64Array(0);
+  private wsVals: Float32Array = new Float32Array(0);
+  private wsCodes: Int32Array = new Int32Array(0);
+  private readonly wsOff: Int32Array;
+  private readonly rankCount = new Int32Array(MAX_HIST_BINS);
+
+  constructor(
+    X: FeatureMatrix,
+    private readonly y: Int32Array,
+    private readonly k: number,
+    private readonly w: Float64Array | null,
+    cw: Float64Array | null,
+    private readonly bp: BuildParams,
+  ) {
+    const n = X.rows;
+    const d = X.cols;
+    this.n = n;
+    this.d = d;
+    this.shift = Math.max(1, Math.ceil(Math.log2(k)));
+    this.mask = (1 << this.shift) - 1;
+    this.prep = prepareData(X, y, this.shift, Math.min(bp.maxHistogramBins, MAX_HIST_BINS));
+    this.mainOff = new Int32Array(d);
+    for (let f = 0; f < d; f++) this.mainOff[f] = this.prep.kind[f] ? -1 : this.prep.slot[f]! * n;
+    this.compactMax = Math.min(bp.compactMaxRows, n);
+    this.wsOff = new Int32Array(d);
+    this.unit = w === null && cw === null;
+    this.mode = w !== null ? MODE_SAMPLE : cw !== null ? MODE_CLASS : MODE_UNIT;
+    this.cwArr = cw ?? new Float64Array(k).fill(1);
+    this.samples = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.samples[i] = i;
+    this.mark = new Uint8Array(n);
+    this.tC = new Int32Array(n);
+    this.tP = new Float64Array(n);
+    this.features = new Int32Array(d);
+    for (let f = 0; f < d; f++) this.features[f] = f;
+    this.constantFeatures = new Int32Array(d);
+    this.rng = new XorShift32(bp.seed);
+    this.store = new NodeStore(k, 256);
+    this.total = new Float64Array(k);
+    this.sumLeft = new Float64Array(k);
+    this.leftTot = new Float64Array(k);
+    this.counts = new Int32Array(k);
+    this.icnt = new Int32Array(k);
+    if (this.mode === MODE_UNIT) this.weightedTotal = n;
+    else if (this.mode === MODE_CLASS) {
+      const cnt = new Float64Array(k);
+      for (let i = 0; i < n; i++) cnt[y[i]!]++;
+      for (let c = 0; c < k; c++) this.weightedTotal += cnt[c]! * this.cwArr[c]!;
+    } else for (let i = 0; i < n; i++) this.weightedTotal += w![i]!;
+  }
+
+  build(): BuiltTree {
+    this.grow(this.prep.pairs, this.prep.vals, this.prep.codes, this.mainOff, [0, this.n, 0, -1, 0, Infinity, 0, -1], true);
+    return this.store.finish(this.maxDepthSeen);
+  }
+
+  /**
+   * Class histograms of every histogram feature over the node's rows (main space): class counts (class
+   * weights are applied to counts later), or with per-sample weights class weight sums plus row counts.
+   */
+  private buildHistograms(start: number, end: number, buf: HistBuf): void {
+    const { samples, y, w, k } = this;
+    const { hist, binN } = buf;
+    const { ranks, dH, card } = this.prep;
+    hist.fill(0);
+    const stride = MAX_HIST_BINS * k;
+    if (w === null) {
+      for (let p = start; p < end; p++) {
+        const i = samples[p]!;
+        const rb = i * dH;
+        for (let j = 0, hb = y[i]!; j < dH; j++, hb += stride) hist[hb + ranks[rb + j]! * k]++;
+      }
+      // Rows per bin = sum of the class counts.
+      for (let j = 0; j < dH; j++) {
+        const hb = j * stride;
+        const bb = j * MAX_HIST_BINS;
+        for (let b = 0; b < card[j]!; b++) {
+          let s = 0;
+          for (let c = 0; c < k; c++) s += hist[hb + b * k + c]!;
+          binN[bb + b] = s;
+        }
+      }
+    } else {
+      binN.fill(0);
+      for (let p = start; p < end; p++) {
+        const i = samples[p]!;
+        const wi = w[i]!;
+        const rb = i * dH;
+        for (let j = 0, hb = y[i]!, bb = 0; j < dH; j++, hb += stride, bb += MAX_HIST_BINS) {
+          const b = ranks[rb + j]!;
+          hist[hb + b * k] += wi;
+          binN[bb + b]++;
+        }
+      }
+    }
+  }
+
+  private acquire(): HistBuf {
+    return this.pool.pop() ?? { hist: new Float64Array(this.prep.dH * MAX_HIST_BINS * this.k), binN: new Int32Array(this.prep.dH * MAX_HIST_BINS) };
+  }
+
+  private release(buf: HistBuf | null): void {
+    if (buf !== null) this.pool.push(buf);
+  }
+
+  /** Keep `buf` for a node pushed on the stack; returns its handle. */
+  private save(buf: HistBuf): number {
+    const i = this.saved.indexOf(null);
+    if (i >= 0) {
+      this.saved[i] = buf;
+      return i;
+    }
+    this.saved.push(buf);
+    return this.saved.length - 1;
+  }
+
+  /** `a −= b` over the bins in use (histogram subtraction: parent − one child = the other child). */
+  private subtract(a: HistBuf, b: HistBuf): void {
+    const { k } = this;
+    const { dH, card } = this.prep;
+    for (let j = 0; j < dH; j++) {
+      const hb = j * MAX_HIST_BINS * k;
+      const bb = j * MAX_HIST_BINS;
+      const cj = card[j]!;
+      for (let x = hb, e = hb + cj * k; x < e; x++) a.hist[x] = a.hist[x]! - b.hist[x]!;
+      for (let x = bb, e = bb + cj; x < e; x++) a.binN[x] = a.binN[x]! - b.binN[x]!;
+    }
+  }
+
+  /**
+   * Depth-first growth of the subtree(s) on `stack` (records of 8 numbers: start, end, depth, parent,
+   * isLeft, impurity, nConstant, saved-histogram handle or −1) in the data space (`pairs` with its `vals`/`codes` views, `off`); `main` =
+   * the main space.
+   */
+  private grow(pairs: Float64Array, vals: Float32Array, codes: Int32Array, off: Int32Array, stack: number[], main: boolean): void {
+    const { d, k, y, w, shift, mask, unit, mode, cwArr, samples, mark, tC, tP, features, constantFeatures, rng, store } = this;
+    const { total, sumLeft, leftTot, counts, st } = this;
+    const { kind, slot, uniq, card, ranks, dH } = this.prep;
+    const { maxDepth, minSamplesSplit, minSamplesLeaf: msl, minImpurityDecrease, maxFeatures } = this.bp;
+
+    while (stack.length > 0) {
+      const histHandle = stack.pop()!;
+      const nConstIn = stack.pop()!;
+      let impurity = stack.pop()!;
+      const isLeft = stack.pop()!;
+      const parent = stack.pop()!;
+      const depth = stack.pop()!;
+      const end = stack.pop()!;
+      const start = stack.pop()!;
+      const nNode = end - start;
+      // Histograms of this node, when its parent prepared them (main space).
+      let cur: HistBuf | null = null;
+      if (histHandle >= 0) {
+        cur = this.saved[histHandle]!;
+        this.saved[histHandle] = null;
+      }
+
+      if (
+        main &&
+        nNode <= this.compactMax &&
+        depth < maxDepth &&
+        nNode >= minSamplesSplit &&
+        nNode >= 2 * msl &&
+        impurity > EPSILON
+      ) {
+        this.release(cur);
+        this.growCompact(off, start, end, [start, end, depth, parent, isLeft, impurity, nConstIn, -1]);
+        continue;
+      }
+
+      // Node statistics (scikit-learn's node_reset / node_value).
+      total.fill(0);
+      let wn = 0;
+      if (unit) {
+        for (let p = start; p < end; p++) total[y[samples[p]!]!]++;
+        wn = nNode;
+      } else {
+        counts.fill(0);
+        if (mode === MODE_CLASS) {
+          for (let p = start; p < end; p++) counts[y[samples[p]!]!]++;
+          for (let c = 0; c < k; c++) {
+            total[c] = counts[c]! * cwArr[c]!;
+            wn += total[c]!;
+          }
+        } else {
+          for (let p = start; p < end; p++) {
+            const i = samples[p]!;
+            total[y[i]!] += w![i]!;
+            counts[y[i]!]++;
+            wn += w![i]!;
+          }
+        }
+        // A node holding one class is pure: with weights, its impurity from float sums may be ~1e-16 >
+        // EPSILON (scikit-learn then splits it uselessly); make it an exact leaf.
+        let present = 0;
+        for (let c = 0; c < k; c++) if (counts[c]! > 0) present++;
+        if (present <= 1) impurity = 0;
+      }
+      let isLeaf = depth >= maxDepth || nNode < minSamplesSplit || nNode < 2 * msl;
+      if (this.first) {
+        impurity = gini(total, k, wn);
+        this.first = false;
+      }
+      isLeaf = isLeaf || impurity <= EPSILON;
+
+      let nConst = nConstIn;
+      let found = false;
+      let impL = 0;
+      let impR = 0;
+      let pos = end;
+      if (!isLeaf) {
+        st.proxy = -Infinity;
+        st.feature = -1;
+        st.pos = end;
+        st.hist = false;
+        let sqTotal = 0;
+        for (let c = 0; c < k; c++) sqTotal += total[c]! * total[c]!;
+        let histReady = cur !== null;
+        // scikit-learn's BestSplitter feature loop: draw features without replacement (Fisher–Yates on
+        // `features`), skip known constants, detect new ones, evaluate up to maxFeatures non-constant ones.
+        const nKnown = nConst;
+        let fi = d;
+        let nDrawn = 0;
+        let nFound = 0;
+        let nVisited = 0;
+        while (fi > nConst && (nVisited < maxFeatures || nVisited <= nFound + nDrawn)) {
+          nVisited++;
+          let fj = rng.int(nDrawn, fi - nFound);
+          if (fj < nKnown) {
+            const t = features[nDrawn]!;
+            features[nDrawn] = features[fj]!;
+            features[fj] = t;
+            nDrawn++;
+            continue;
+          }
+          fj += nFound;
+          const f = features[fj]!;
+          let constant: boolean;
+          if (main && kind[f]) {
+            if (!histReady) {
+              cur = this.acquire();
+              this.buildHistograms(start, end, cur);
+              histReady = true;
+            }
+            const h = slot[f]!;
+            constant = !scanHistogram(cur!.hist, h * MAX_HIST_BINS * k, cur!.binN, h * MAX_HIST_BINS, uniq, h * MAX_HIST_BINS, card[h]!, mode, cwArr, start, nNode, k, total, sqTotal, sumLeft, wn, msl, f, st);
+          } else {
+            const o = off[f]!;
+            constant = vals[2 * (o + end) - 1]! <= Math.fround(vals[2 * (o + start) + 1]! + FEATURE_THRESHOLD);
+            if (!constant) {
+              if (mode === MODE_UNIT) scanUnit(vals, codes, mask, o + start, o + end, k, total, sqTotal, this.icnt, wn, msl, f, st);
+              else if (mode === MODE_CLASS) scanClassWeighted(vals, codes, mask, cwArr, o + start, o + end, k, total, sqTotal, sumLeft, wn, msl, f, st);
+              else scanWeighted(vals, codes, mask, shift, w, cwArr, o + start, o + end, k, total, sqTotal, sumLeft, wn, msl, f, st);
+            }
+          }
+          if (constant) {
+            features[fj] = features[nConst]!;
+            features[nConst] = f;
+            nFound++;
+            nConst++;
+            continue;
+          }
+          fi--;
+          features[fj] = features[fi]!;
+          features[fi] = f;
+        }
+        // Restore the order of the known constants (drawn ones were swapped around); remember the new ones.
+        for (let j = 0; j < nKnown; j++) features[j] = constantFeatures[j]!;
+        for (let j = nKnown; j < nConst; j++) constantFeatures[j] = features[j]!;
+
+        if (st.feature >= 0) {
+          // Left class totals of the best split, recomputed in the scan's order.
+          leftTot.fill(0);
+          let wnl = 0;
+          if (st.hist) {
+            pos = st.pos;
+            const h = slot[st.feature]!;
+            const hb = h * MAX_HIST_BINS * k;
+            const hist = cur!.hist;
+            for (let b = 0; b <= st.bin; b++) for (let c = 0; c < k; c++) leftTot[c] += hist[hb + b * k + c]!;
+            if (mode === MODE_CLASS) for (let c = 0; c < k; c++) leftTot[c] = leftTot[c]! * cwArr[c]!;
+            for (let c = 0; c < k; c++) wnl += leftTot[c]!;
+          } else {
+            const bo = off[st.feature]!;
+            pos = st.pos - bo;
+            if (mode !== MODE_SAMPLE) {
+              for (let p = start; p < pos; p++) leftTot[codes[2 * (bo + p)]! & mask]++;
+              wnl = pos - start;
+              if (mode === MODE_CLASS) {
+                wnl = 0;
+                for (let c = 0; c < k; c++) {
+                  leftTot[c] = leftTot[c]! * cwArr[c]!;
+                  wnl += leftTot[c]!;
+                }
+              }
+            } else {
+              for (let p = start; p < pos; p++) {
+                const code = codes[2 * (bo + p)]!;
+                const wi = w === null ? cwArr[code & mask]! : w[code >> shift]!;
+                leftTot[code & mask] += wi;
+                wnl += wi;
+              }
+            }
+          }
+          const wnr = wn - wnl;
+          let sqL = 0;
+          let sqR = 0;
+          for (let c = 0; c < k; c++) {
+            const l = leftTot[c]!;
+            const r = total[c]! - l;
+            sqL += l * l;
+            sqR += r * r;
+          }
+          impL = 1.0 - sqL / (wnl * wnl);
+          impR = 1.0 - sqR / (wnr * wnr);
+          const improvement = (wn / this.weightedTotal) * (impurity - (wnr / wn) * impR - (wnl / wn) * impL);
+          found = !(improvement + EPSILON < minImpurityDecrease);
+        }
+        isLeaf = !found;
+      }
+
+      const node = isLeaf
+        ? store.add(TREE_UNDEFINED, TREE_UNDEFINED, impurity, nNode, wn, total)
+        : store.add(st.feature, st.threshold, impurity, nNode, wn, total);
+      if (parent >= 0) {
+        if (isLeft) store.left[parent] = node;
+        else store.right[parent] = node;
+      }
+      if (depth > this.maxDepthSeen) this.maxDepthSeen = depth;
+
+      if (!isLeaf) {
+        const bf = st.feature;
+        if (st.hist) {
+          // Mark by rank and partition the sample list stably (left first).
+          const col = slot[bf]!;
+          const lastBin = st.bin;
+          let l = start;
+          let r = 0;
+          for (let p = start; p < end; p++) {
+            const i = samples[p]!;
+            const m = ranks[i * dH + col]! <= lastBin ? 1 : 0;
+            mark[i] = m;
+            samples[l] = i;
+            tC[r] = i;
+            l += m;
+            r += 1 - m;
+          }
+          for (let q = 0; q < r; q++) samples[l + q] = tC[q]!;
+        } else {
+          const bo = off[bf]!;
+          // Mark the rows going left and record the children's sample sets.
+          for (let p = start; p < pos; p++) {
+            const i = codes[2 * (bo + p)]! >> shift;
+            mark[i] = 1;
+            samples[p] = i;
+          }
+          for (let p = pos; p < end; p++) {
+            const i = codes[2 * (bo + p)]! >> shift;
+            mark[i] = 0;
+            samples[p] = i;
+          }
+        }
+        // Partition every sorted list that may still split (not constant here, not the split feature).
+        for (let j = nConst; j < d; j++) {
+          const f = features[j]!;
+          if (f === bf || (main && kind[f])) continue;
+          const o = off[f]!;
+          partitionSegment(pairs, codes, shift, o + start, o + end, pos - start, mark, tP);
+        }
+        // Children's histograms (main space): build the smaller child's, derive the larger's by subtraction.
+        let hL = -1;
+        let hR = -1;
+        if (main && cur !== null) {
+          const willSplit = (size: number, imp: number): boolean =>
+            size > this.compactMax && size >= minSamplesSplit && size >= 2 * msl && depth + 1 < maxDepth && imp > EPSILON;
+          const needL = willSplit(pos - start, impL);
+          const needR = willSplit(end - pos, impR);
+          if (needL || needR) {
+            const leftSmaller = pos - start <= end - pos;
+            const small = this.acquire();
+            if (leftSmaller) this.buildHistograms(start, pos, small);
+            else this.buildHistograms(pos, end, small);
+            this.subtract(cur, small); // cur := the larger child
+            const bufL = leftSmaller ? small : cur;
+            const bufR = leftSmaller ? cur : small;
+            if (needL) hL = this.save(bufL);
+            else this.release(bufL);
+            if (needR) hR = this.save(bufR);
+            else this.release(bufR);
+            cur = null;
+          }
+        }
+        this.release(cur);
+        stack.push(pos, end, depth + 1, node, 0, impR, nConst, hR);
+        stack.push(start, pos, depth + 1, node, 1, impL, nConst, hL);
+      } else {
+        this.release(cur);
+      }
+    }
+  }
+
+  /**
+   * Copy the node's possibly non-constant features (`features[nConst…d)`) over `[start, end)` next to each
+   * other into the workspace — sorted-list segments as they are, histogram features by a stable counting
+   * sort of the node's rows on their ranks — and grow the node's subtree there.
+   */
+  private growCompact(off: Int32Array, start: number, end: number, record: number[]): void {
+    const s = end - start;
+    const nConst = record[6]!;
+    const m = this.d - nConst;
+    const need = this.compactMax * this.d;
+    if (this.wsPairs.length < need) {
+      this.wsPairs = new Float64Array(need);
+      this.wsVals = new Float32Array(this.wsPairs.buffer);
+      this.wsCodes = new Int32Array(this.wsPairs.buffer);
+    }
+    const { wsPairs, wsVals, wsCodes, wsOff, samples, y, shift, rankCount } = this;
+    const { kind, slot, uniq, ranks, dH, pairs } = this.prep;
+    for (let j = 0; j < m; j++) {
+      const f = this.features[nConst + j]!;
+      const dst = j * s;
+      wsOff[f] = dst - start;
+      if (kind[f]) {
+        const col = slot[f]!;
+        const u = col * MAX_HIST_BINS;
+        rankCount.fill(0);
+        for (let p = start; p < end; p++) rankCount[ranks[samples[p]! * dH + col]!]++;
+        let acc = dst;
+        for (let b = 0; b < MAX_HIST_BINS; b++) {
+          const c = rankCount[b]!;
+          rankCount[b] = acc;
+          acc += c;
+        }
+        for (let p = start; p < end; p++) {
+          const i = samples[p]!;
+          const b = ranks[i * dH + col]!;
+          const q = rankCount[b]++;
+          wsVals[2 * q + 1] = uniq[u + b]!;
+          wsCodes[2 * q] = (i << shift) | y[i]!;
+        }
+      } else {
+        const src = off[f]! + start;
+        wsPairs.set(pairs.subarray(src, src + s), dst);
+      }
+    }
+    this.grow(wsPairs, wsVals, wsCodes, wsOff, record, false);
+  }
+}
