@@ -14,7 +14,8 @@ label column (integers or strings; classes are numbered in sorted order, as scik
 Output (stdout, one line of JSON): library, sklearn_version, n_train, n_test, n_features, n_classes,
 classes, params, fit_seconds (best of --repeat fits; includes scikit-learn's float32 conversion, as
 flowsift's fit includes its own), predict_seconds, train_accuracy, accuracy and macro_f1 on the test set
-(null without one), depth, node_count, n_leaves, root {feature_index, feature, threshold}.
+(null without one), depth, node_count, n_leaves, root {feature_index, feature, threshold},
+flowsift_random_state (the seed that makes flowsift's tree draw features as this fit did).
 Options --tree-json and --predictions write the fitted tree arrays and the test predictions.
 """
 import argparse
@@ -145,6 +146,9 @@ def main():
         "node_count": int(clf.tree_.node_count),
         "n_leaves": int(clf.get_n_leaves()),
         "root": None,
+        # scikit-learn's internal xorshift seed for this random_state; flowsift's DecisionTreeClassifier
+        # given it as `randomState` draws features in the same order (same trees, ties included).
+        "flowsift_random_state": int(np.random.RandomState(args.random_state).randint(0, 2**31 - 1)),
     }
     t = clf.tree_
     if t.node_count > 1:

@@ -375,8 +375,9 @@ export class DecisionTreeClassifier implements Classifier {
    * @param sampleWeight optional non-negative weight per row (multiplied by the class weights), as
    *   scikit-learn's `sample_weight`.
    * @returns this
-   * @throws ModelError on malformed input (shape, labels, weights, non-finite values, no rows) or options
-   *   that do not fit the data (`maxFeatures` > features, class weight count ≠ nClasses).
+   * @throws ModelError on malformed input (shape, labels, weights, non-finite values, no rows), options
+   *   that do not fit the data (`maxFeatures` > features, class weight count ≠ nClasses), or more rows
+   *   than `2^(31 − ⌈log2 nClasses⌉)` (268 million for 5 classes: the row index and the label share 31 bits).
    */
   fit(X: FeatureMatrix, y: Int32Array, nClasses: number, sampleWeight?: Float64Array): this {
     checkMatrix(X);
@@ -1140,16 +1141,15 @@ function scanUnit(
 }
 
 /**
- * {@link scanUnit} with weights: per-sample `w[row]` when `w` is given, else the class weight `cw[label]`.
- * Class sums accumulate in scan order in `sumLeft`; the exact proxy recomputes Σl², Σr² from them.
+ * {@link scanUnit} with per-sample weights `w[row]` (already multiplied by the class weights). Class sums
+ * accumulate in scan order in `sumLeft`; the exact proxy recomputes Σl², Σr² from them.
  */
 function scanWeighted(
   vals: Float32Array,
   codes: Int32Array,
   mask: number,
   shift: number,
-  w: Float64Array | null,
-  cw: Float64Array,
+  w: Float64Array,
   a: number,
   b: number,
   k: number,
@@ -1174,7 +1174,7 @@ function scanWeighted(
   for (let p = a; p < last; p++) {
     const code = codes[2 * p]!;
     const c = code & mask;
-    const wi = w === null ? cw[c]! : w[code >> shift]!;
+    const wi = w[code >> shift]!;
     const lc = sumLeft[c]!;
     sqLa += wi * (2 * lc + wi);
     sqRa -= wi * (2 * (total[c]! - lc) - wi);
@@ -1777,7 +1777,7 @@ class TreeBuilder {
             if (!constant) {
               if (mode === MODE_UNIT) scanUnit(vals, codes, mask, o + start, o + end, k, total, sqTotal, this.icnt, wn, msl, f, st);
               else if (mode === MODE_CLASS) scanClassWeighted(vals, codes, mask, cwArr, o + start, o + end, k, total, sqTotal, sumLeft, wn, msl, f, st);
-              else scanWeighted(vals, codes, mask, shift, w, cwArr, o + start, o + end, k, total, sqTotal, sumLeft, wn, msl, f, st);
+              else scanWeighted(vals, codes, mask, shift, w!, o + start, o + end, k, total, sqTotal, sumLeft, wn, msl, f, st);
             }
           }
           if (constant) {
