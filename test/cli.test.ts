@@ -9,6 +9,7 @@ import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { flowsift } from './helpers/cli.js';
 import { REPO } from './helpers/shared.js';
+import { CIC_FEATURE_ORDER } from '../src/features/registry.js';
 
 const EXAMPLE = 'datasets/lab-excerpt/capture.pcap';
 const LABELS = 'datasets/lab-excerpt/labels.csv';
@@ -36,12 +37,24 @@ describe('flowsift extract', () => {
     rows = parse(text, { columns: true }) as Record<string, string>[];
   });
 
-  it('writes identifiers, the 76 CICFlowMeter features and Label, one row per flow', () => {
+  it('writes identifiers, the 76 CICFlowMeter features, the text columns and Label, one row per flow', () => {
     expect(header.slice(0, 7)).toEqual(['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp']);
-    expect(header).toHaveLength(7 + 76 + 1);
+    expect(header.slice(7, 83)).toEqual([...CIC_FEATURE_ORDER]);
+    expect(header.slice(83, -1).sort()).toEqual(['conn_state', 'history', 'server_name', 'service', 'service_source']);
     expect(header.at(-1)).toBe('Label');
     expect(rows.length).toBeGreaterThan(3000);
-    for (const r of rows.slice(0, 500)) for (const h of header.slice(7, -1)) expect(Number.isFinite(Number(r[h])), h).toBe(true);
+    for (const r of rows.slice(0, 500)) for (const h of header.slice(7, 83)) expect(Number.isFinite(Number(r[h])), h).toBe(true);
+  });
+
+  it('says what each flow is: Zeek connection state and service', () => {
+    const scan = rows.filter((r) => r.Label === 'PortScan');
+    expect(scan.filter((r) => r.conn_state === 'REJ').length).toBeGreaterThan(1900);
+    const ssh = rows.filter((r) => r['Dst Port'] === '22' && r['Dst IP'] === '10.77.0.10' && r.Label === 'BENIGN');
+    expect(ssh.length).toBeGreaterThan(0);
+    expect(ssh.every((r) => r.service === 'SSH')).toBe(true);
+    const dns = rows.filter((r) => r['Dst Port'] === '53' && r.Protocol === '17');
+    expect(dns.length).toBeGreaterThan(0);
+    expect(dns.filter((r) => r.service === 'DNS' && r.server_name !== '').length).toBe(dns.length);
   });
 
   it('labels by the rules: every class of the example, attackers only in their windows', () => {

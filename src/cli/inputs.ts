@@ -3,6 +3,7 @@
  * flow records with a progress/summary line on stderr.
  */
 import type { Command } from 'commander';
+import { Option } from 'commander';
 import type { ExtractSummary } from '../features/extract.js';
 import { extractCapture } from '../features/extract.js';
 import type { FinishedFlow, MeterOptions } from '../features/meter.js';
@@ -10,15 +11,26 @@ import type { Labeller } from '../dataset/labels.js';
 import { ConstantLabeller, RuleLabeller } from '../dataset/labels.js';
 import { FlowRecords } from '../dataset/collect.js';
 import { createFeatureSet, defaultModelFeatures } from '../features/registry.js';
+import { PROFILES, PROFILE_NAMES, isProfileName, profileOptions } from '../flow/profiles.js';
 import { UsageError } from './errors.js';
 
-/** Adds the flow-meter options shared by every command that reads captures. */
+/**
+ * Adds the flow-meter options shared by every command that reads captures. `--profile` selects a set of flow
+ * rules (src/flow/profiles.ts); the other flow options, when given, override the profile's values.
+ */
 export function addMeterOptions(cmd: Command): Command {
   return cmd
-    .option('--idle-timeout <seconds>', 'end a flow after this many seconds without packets', '120')
-    .option('--active-timeout <seconds>', 'end a flow this many seconds after its first packet', '1800')
+    .addOption(new Option('--profile <name>', 'flow rules: flowsift (TCP flows end on FIN/RST) or nfstream (nfstream 6.5 defaults)')
+      .choices(PROFILE_NAMES).default('flowsift'))
+    .option('--idle-timeout <seconds>', 'end a flow after this many seconds without packets (profile default: 120)')
+    .option('--active-timeout <seconds>', 'end a flow this many seconds after its first packet (profile default: 1800)')
+    .option('--tcp-termination', 'end TCP flows on FIN both ways or RST (default in the flowsift profile)')
     .option('--no-tcp-termination', 'do not end TCP flows on FIN/RST (flows end by timeout only, as nfstream)')
+    .option('--tunnels', 'decode tunnels to the inner packet (default)')
     .option('--no-tunnels', 'do not decode tunnels (GRE, GTP-U, VXLAN, …) to the inner packet')
+    .addOption(new Option('--accounting-mode <mode>', 'bytes counted by the nfstream columns: link (frame length) or ip (IP length); profile default: link')
+      .choices(['link', 'ip']))
+    .option('--statistical-analysis', "compute nfstream's statistical columns (packet sizes, inter-arrival times, TCP flag counts), as nfstream's statistical_analysis=True")
     .option('--strict', 'treat a capture that ends inside a record as an error');
 }
 
@@ -29,15 +41,30 @@ export function seconds(name: string, text: string): number {
   return v;
 }
 
-/** Meter options from parsed flags. */
+/**
+ * Meter options from parsed flags: the `--profile`'s settings (default `flowsift`), overridden by the flow
+ * options given explicitly. With the nfstream profile, timeouts must be whole milliseconds (nfstream's clock).
+ * @throws UsageError for a bad value
+ */
 export function meterOptions(o: Record<string, unknown>): MeterOptions & { strict?: boolean } {
-  return {
-    idleTimeoutUs: seconds('--idle-timeout', String(o.idleTimeout)) * 1e6,
-    activeTimeoutUs: seconds('--active-timeout', String(o.activeTimeout)) * 1e6,
-    tcpTermination: o.tcpTermination !== false,
-    decodeTunnels: o.tunnels !== false,
-    strict: o.strict === true,
+  const profile = o.profile === undefined ? 'flowsift' : String(o.profile);
+  if (!isProfileName(profile)) throw new UsageError(`--profile must be one of ${PROFILE_NAMES.join(', ')}, got '${profile}'`);
+  const r = PROFILES[profile].table.clockResolutionUs;
+  const us = (name: string, v: unknown): number | undefined => {
+    if (v === undefined) return undefined;
+    const t = seconds(name, String(v)) * 1e6;
+    if (Math.round(t) % r !== 0) throw new UsageError(`${name} must be a whole number of ${r === 1000 ? 'milliseconds' : 'microseconds'} with --profile ${profile}, got '${String(v)}'`);
+    return Math.round(t);
   };
+  const opts = profileOptions(profile, {
+    idleTimeoutUs: us('--idle-timeout', o.idleTimeout),
+    activeTimeoutUs: us('--active-timeout', o.activeTimeout),
+    tcpTermination: typeof o.tcpTermination === 'boolean' ? o.tcpTermination : undefined,
+    decodeTunnels: typeof o.tunnels === 'boolean' ? o.tunnels : undefined,
+    accountingMode: o.accountingMode === undefined ? undefined : o.accountingMode === 'ip' ? 1 : 0,
+    statisticalAnalysis: o.statisticalAnalysis === true ? true : undefined,
+  });
+  return { ...opts, strict: o.strict === true };
 }
 
 /**

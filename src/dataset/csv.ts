@@ -3,13 +3,35 @@
  * registry's numeric features (CICFlowMeter names and order first), then its text columns, then `Label` when
  * labels were given. Numbers are written in JavaScript's shortest round-trip form; text is quoted per
  * RFC 4180 when it holds a comma, quote or line break.
+ *
+ * A {@link CsvLayout} selects the identifier columns (CICFlowMeter's, or nfstream's for the nfstream profile) and
+ * which features are written in which order.
  */
 import type { FinishedFlow } from '../features/meter.js';
 import { IDENTIFIER_COLUMNS } from '../features/registry.js';
+import { EndReason } from '../flow/table.js';
 import type { OutputSink } from './output.js';
+
+/**
+ * Identifier columns in nfstream's names and order (nfstream/flow.py `NFlow` slots; MAC/OUI columns are not
+ * produced): `id` = 0-based position of the flow in the output (nfstream numbers flows in export order),
+ * `expiration_id` = 0 idle timeout or end of input, 1 active timeout (nfstream's values), then the initiator and
+ * responder addresses and ports, IP protocol, IP version and VLAN id. nfstream's `tunnel_id` follows as the
+ * first feature column (features/families/nfstream.ts).
+ */
+export const NFSTREAM_IDENTIFIER_COLUMNS = ['id', 'expiration_id', 'src_ip', 'src_port', 'dst_ip', 'dst_port', 'protocol', 'ip_version', 'vlan_id'] as const;
+
+/** Which identifier columns and features a {@link FlowCsvWriter} writes. */
+export interface CsvLayout {
+  /** `cic` (default): {@link IDENTIFIER_COLUMNS}; `nfstream`: {@link NFSTREAM_IDENTIFIER_COLUMNS}. */
+  identifiers?: 'cic' | 'nfstream';
+  /** Indices into `FinishedFlow.features` of the feature columns to write, in order (default: all, in registry order). */
+  featureIndices?: readonly number[];
+}
 
 /** Quotes a CSV field when needed (RFC 4180 §2). */
 export function csvField(s: string): string {
+  if (s === '') return s;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -17,41 +39,71 @@ export function csvField(s: string): string {
 export class FlowCsvWriter {
   private readonly nFeatures: number;
   private readonly nText: number;
-  /** Reused cell array of one row. */
-  private readonly cells: string[];
+  /** Writes {@link NFSTREAM_IDENTIFIER_COLUMNS} instead of CICFlowMeter's. */
+  private readonly nfstreamIds: boolean;
+  /** Feature indices written, in order. */
+  private readonly featureIndex: Int32Array;
+  /** Rows written (nfstream's `id`). */
+  private rows = 0;
 
   /**
    * @param sink where the text goes
    * @param featureNames registry feature names, in the order of `FinishedFlow.features`
    * @param textNames registry text-column names, in the order of `FinishedFlow.text`
    * @param withLabel add a `Label` column
+   * @param layout identifier style and feature selection (default: CICFlowMeter identifiers, every feature)
    */
   constructor(
     private readonly sink: OutputSink, featureNames: readonly string[], textNames: readonly string[], private readonly withLabel: boolean,
+    layout: CsvLayout = {},
   ) {
+    this.nfstreamIds = layout.identifiers === 'nfstream';
+    const ids: readonly string[] = this.nfstreamIds ? NFSTREAM_IDENTIFIER_COLUMNS : IDENTIFIER_COLUMNS;
+    this.featureIndex = Int32Array.from(layout.featureIndices ?? featureNames.map((_, i) => i));
+    featureNames = Array.from(this.featureIndex, (i) => featureNames[i]);
     this.nFeatures = featureNames.length;
     this.nText = textNames.length;
-    this.cells = new Array<string>(IDENTIFIER_COLUMNS.length + this.nFeatures + this.nText + (withLabel ? 1 : 0)).fill('');
-    const header = [...IDENTIFIER_COLUMNS, ...featureNames, ...textNames, ...(withLabel ? ['Label'] : [])];
+    const header = [...ids, ...featureNames, ...textNames, ...(withLabel ? ['Label'] : [])];
     sink.write(`${header.map(csvField).join(',')}\n`);
   }
 
   /** Writes one flow (and its label when the writer has a Label column). */
   write(flow: FinishedFlow, label?: string): void {
-    const cells = this.cells, f = flow.features;
+    const sink = this.sink, f = flow.features;
     const src = flow.srcIp, dst = flow.dstIp;
-    cells[0] = `${src}-${dst}-${flow.srcPort}-${flow.dstPort}-${flow.protocol}`;
-    cells[1] = src;
-    cells[2] = String(flow.srcPort);
-    cells[3] = dst;
-    cells[4] = String(flow.dstPort);
-    cells[5] = String(flow.protocol);
-    cells[6] = flow.timestamp;
-    for (let i = 0; i < this.nFeatures; i++) cells[7 + i] = String(f[i]);
-    const t = flow.text, o = 7 + this.nFeatures;
-    for (let i = 0; i < this.nText; i++) cells[o + i] = csvField(t[i]);
-    if (this.withLabel) cells[o + this.nText] = csvField(label ?? '');
-    this.sink.write(cells.join(','));
-    this.sink.write('\n');
+    if (this.nfstreamIds) this.writeNfstreamIds(flow, src, dst);
+    else {
+      // Flow ID: src-dst-srcport-dstport-protocol (CICFlowMeter's form)
+      sink.write(src); sink.byte(45); sink.write(dst); sink.byte(45);
+      sink.number(flow.srcPort); sink.byte(45); sink.number(flow.dstPort); sink.byte(45); sink.number(flow.protocol);
+      sink.byte(44); sink.write(src);
+      sink.byte(44); sink.number(flow.srcPort);
+      sink.byte(44); sink.write(dst);
+      sink.byte(44); sink.number(flow.dstPort);
+      sink.byte(44); sink.number(flow.protocol);
+      sink.byte(44); sink.write(flow.timestamp);
+    }
+    const fi = this.featureIndex;
+    for (let i = 0; i < this.nFeatures; i++) { sink.byte(44); sink.number(f[fi[i]]); }
+    const t = flow.text;
+    for (let i = 0; i < this.nText; i++) { sink.byte(44); sink.write(csvField(t[i])); }
+    if (this.withLabel) { sink.byte(44); sink.write(csvField(label ?? '')); }
+    sink.byte(10);
+    this.rows++;
   }
+
+  /** The {@link NFSTREAM_IDENTIFIER_COLUMNS} of `flow` (no trailing comma). */
+  private writeNfstreamIds(flow: FinishedFlow, src: string, dst: string): void {
+    const sink = this.sink;
+    sink.number(this.rows);
+    sink.byte(44); sink.number(flow.reason === EndReason.ACTIVE ? 1 : 0);
+    sink.byte(44); sink.write(src);
+    sink.byte(44); sink.number(flow.srcPort);
+    sink.byte(44); sink.write(dst);
+    sink.byte(44); sink.number(flow.dstPort);
+    sink.byte(44); sink.number(flow.protocol);
+    sink.byte(44); sink.number(flow.ipVersion);
+    sink.byte(44); sink.number(flow.vlanId);
+  }
+
 }

@@ -1,7 +1,8 @@
 /**
- * Buffered text output to a file or stdout. A file is written under a temporary name in the same directory
- * and renamed into place by {@link OutputSink.close}, so an interrupted or failed run never leaves a
- * half-written file under the requested name.
+ * Buffered output to a file or stdout, written as bytes into one reused buffer (numbers and ASCII are
+ * formatted straight into it, so writing a million CSV rows builds no per-cell strings). A file is written
+ * under a temporary name in the same directory and renamed into place by {@link OutputSink.close}, so an
+ * interrupted or failed run never leaves a half-written file under the requested name.
  */
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -16,12 +17,12 @@ export class OutputError extends Error {
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-/** Writes all of `buf` to `fd`, waiting out EAGAIN on non-blocking pipes. */
-function writeAll(fd: number, buf: Buffer): void {
+/** Writes `buf[0, len)` to `fd`, waiting out EAGAIN on non-blocking pipes. */
+function writeAll(fd: number, buf: Uint8Array, len: number): void {
   let off = 0;
-  while (off < buf.length) {
+  while (off < len) {
     try {
-      off += writeSync(fd, buf, off, buf.length - off);
+      off += writeSync(fd, buf, off, len - off);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EAGAIN') { Atomics.wait(sleeper, 0, 0, 2); continue; }
       throw e;
@@ -29,10 +30,18 @@ function writeAll(fd: number, buf: Buffer): void {
   }
 }
 
-/** A buffered text sink: strings are joined into chunks of about `chunkBytes` and written synchronously. */
+/** Sinks still open, so an interrupted process can remove their temporary files. */
+const openSinks = new Set<OutputSink>();
+
+/** Aborts every open sink (for SIGINT/SIGTERM handlers): temporary files are removed. */
+export function abortOpenSinks(): void {
+  for (const s of [...openSinks]) s.abort();
+}
+
+/** A buffered byte sink with text and number writers. */
 export class OutputSink {
-  private parts: string[] = [];
-  private pending = 0;
+  private buf: Buffer;
+  private pos = 0;
   private closed = false;
 
   private constructor(
@@ -40,12 +49,16 @@ export class OutputSink {
     readonly path: string,
     private readonly fd: number,
     private readonly tempPath: string | null,
-    private readonly chunkBytes: number,
-  ) {}
+    chunkBytes: number,
+  ) {
+    this.buf = Buffer.allocUnsafe(Math.max(4096, chunkBytes));
+    openSinks.add(this);
+  }
 
   /**
    * Opens `path` for writing ('-' = stdout).
-   * @throws OutputError when the directory is not writable.
+   * @param chunkBytes size of the write buffer (default 1 MiB)
+   * @throws OutputError when the file cannot be created (missing directory, permission).
    */
   static open(path: string, chunkBytes = 1 << 20): OutputSink {
     if (path === '-') return new OutputSink(path, 1, null, chunkBytes);
@@ -57,21 +70,83 @@ export class OutputSink {
     }
   }
 
-  /** Appends text. */
+  /** Appends text (UTF-8). */
   write(s: string): void {
-    this.parts.push(s);
-    this.pending += s.length;
-    if (this.pending >= this.chunkBytes) this.flush();
+    // Worst case 3 bytes per UTF-16 unit.
+    if (this.pos + s.length * 3 > this.buf.length) {
+      this.flush();
+      if (s.length * 3 > this.buf.length) {
+        const b = Buffer.from(s, 'utf8');
+        this.writeOut(b, b.length);
+        return;
+      }
+    }
+    this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
-  /** Writes buffered text now. @throws OutputError on a write error (e.g. ENOSPC, EPIPE). */
+  /** Appends one byte (an ASCII character code). */
+  byte(c: number): void {
+    if (this.pos >= this.buf.length) this.flush();
+    this.buf[this.pos++] = c;
+  }
+
+  /**
+   * Appends a number in JavaScript's shortest round-trip form (the text `String(x)` gives); integers below
+   * 2^53 are formatted digit by digit without building a string.
+   */
+  number(x: number): void {
+    if (this.pos + 32 > this.buf.length) this.flush();
+    const buf = this.buf;
+    let v = x;
+    if ((v | 0) === v) {
+      // 32-bit integer fast path (counts, bytes, ports, most µs values)
+      if (v < 0) {
+        if (v === -2147483648) { this.pos += buf.write('-2147483648', this.pos, 'latin1'); return; }
+        buf[this.pos++] = 45;
+        v = -v;
+      }
+      const n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6
+        : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+      let p = this.pos + n;
+      this.pos = p;
+      do {
+        const q = (v / 10) | 0;
+        buf[--p] = 48 + v - q * 10;
+        v = q;
+      } while (v !== 0);
+      return;
+    }
+    if (Number.isSafeInteger(v)) {
+      if (v < 0) { buf[this.pos++] = 45; v = -v; }
+      let n = 1;
+      for (let t = v; t >= 10; t = Math.floor(t / 10)) n++;
+      let p = this.pos + n;
+      this.pos = p;
+      while (v >= 10) {
+        const q = Math.floor(v / 10);
+        buf[--p] = 48 + (v - q * 10);
+        v = q;
+      }
+      buf[--p] = 48 + v;
+      return;
+    }
+    const s = String(v);
+    for (let i = 0; i < s.length; i++) buf[this.pos++] = s.charCodeAt(i);
+  }
+
+
+  /** Writes buffered bytes now. @throws OutputError on a write error (e.g. ENOSPC, EPIPE). */
   flush(): void {
-    if (this.pending === 0 && this.parts.length === 0) return;
-    const buf = Buffer.from(this.parts.join(''), 'utf8');
-    this.parts = [];
-    this.pending = 0;
+    if (this.pos === 0) return;
+    const n = this.pos;
+    this.pos = 0;
+    this.writeOut(this.buf, n);
+  }
+
+  private writeOut(b: Uint8Array, n: number): void {
+    if (this.closed) throw new OutputError(this.path, 'write after close');
     try {
-      writeAll(this.fd, buf);
+      writeAll(this.fd, b, n);
     } catch (e) {
       this.abort();
       throw new OutputError(this.path, `write failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
@@ -83,6 +158,7 @@ export class OutputSink {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    openSinks.delete(this);
     if (this.tempPath) {
       closeSync(this.fd);
       renameSync(this.tempPath, this.path);
@@ -93,7 +169,8 @@ export class OutputSink {
   abort(): void {
     if (this.closed) return;
     this.closed = true;
-    this.parts = [];
+    this.pos = 0;
+    openSinks.delete(this);
     if (this.tempPath) {
       try { closeSync(this.fd); } catch { /* already closed */ }
       try { unlinkSync(this.tempPath); } catch { /* gone */ }

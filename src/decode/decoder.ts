@@ -14,8 +14,19 @@ import {
   NET_IP_BY_VERSION,
   decodeLink,
 } from './link.js';
+import { NfTunnel, NfstreamFields, nfstreamParse } from './nfstream.js';
 import { TUN_NONE, decapsulate } from './tunnel.js';
-import type { DecodedPacket } from './types.js';
+import { Tunnel, type DecodedPacket } from './types.js';
+
+/**
+ * Which rules decide what the decoder accepts and how it fills the flow-key fields:
+ * - `flowsift` (default): every link type, shim header and tunnel flowsift knows (Wireshark-like; see
+ *   {@link Decoder}); the outer VLAN tag; fragments and truncated headers are reported, not dropped.
+ * - `nfstream`: exactly the frames nfstream 6.5 accounts, with its VLAN id (innermost tag), tunnel id, protocol
+ *   and port rules and its IP size (see decode/nfstream.ts, a transcription of nfstream's lib_engine.c
+ *   `packet_process`); the other fields are decoded as usual at the IP header nfstream found.
+ */
+export type DecodeRules = 'flowsift' | 'nfstream';
 
 /** Options of {@link Decoder}. */
 export interface DecoderOptions {
@@ -26,6 +37,8 @@ export interface DecoderOptions {
   decodeTunnels?: boolean;
   /** Maximum number of nested tunnels removed (default {@link DEFAULT_MAX_TUNNEL_DEPTH}); deeper ones are left encapsulated. */
   maxTunnelDepth?: number;
+  /** Decode rules (default `flowsift`), see {@link DecodeRules}. */
+  rules?: DecodeRules;
 }
 
 /** Default bound on tunnel nesting. */
@@ -43,6 +56,8 @@ export interface DecoderCounters {
   badHeader: number;
   tunneled: number;
   tunnelTooDeep: number;
+  /** Frames ignored by the `nfstream` rules. */
+  ignored: number;
   unknownLinkTypes: number[];
 }
 
@@ -79,16 +94,22 @@ export class Decoder {
   tunnelTooDeep = 0;
   /** Unsupported link types seen, each once. */
   readonly unknownLinkTypes = new Set<number>();
+  /** Frames the `nfstream` rules ignore (non-IP, unsupported link types, fragments, truncated IPv6…); 0 otherwise. */
+  ignored = 0;
 
   /** Whether tunnels are decapsulated. */
   readonly decodeTunnels: boolean;
   /** Maximum tunnel nesting removed. */
   readonly maxTunnelDepth: number;
+  /** Decode rules in force. */
+  readonly rules: DecodeRules;
   private readonly c = new Cursor();
+  private readonly nf = new NfstreamFields();
 
   constructor(options: DecoderOptions = {}) {
     this.decodeTunnels = options.decodeTunnels ?? true;
     this.maxTunnelDepth = Math.max(0, Math.floor(options.maxTunnelDepth ?? DEFAULT_MAX_TUNNEL_DEPTH));
+    this.rules = options.rules ?? 'flowsift';
   }
 
   /**
@@ -129,6 +150,7 @@ export class Decoder {
     c.truncated = false;
     c.bad = false;
     c.tun = 0;
+    if (this.rules === 'nfstream') return this.decodeNfstream(pkt, out);
 
     let net = decodeLink(pkt.linkType, c);
     let depth = 0;
@@ -190,6 +212,7 @@ export class Decoder {
     out.vlanId = c.vlanId;
     out.etherType = c.etherType;
     out.tunnel = tunnel;
+    out.tunnelKey = tunnel;
     out.tunnelDepth = depth;
     out.truncated = c.truncated;
     if (c.truncated) this.truncated++;
@@ -205,6 +228,55 @@ export class Decoder {
     return false;
   }
 
+  /**
+   * The `nfstream` rules (see {@link DecodeRules}): nfstream's parser decides whether the frame counts and where its
+   * IP header is; the IP and transport fields are then decoded there as usual, and the key fields (VLAN id, tunnel
+   * id, protocol, ports) and `ipTotalLen` are replaced by nfstream's. `c` is set up by {@link decode}.
+   */
+  private decodeNfstream(pkt: CapturedPacket, out: DecodedPacket): boolean {
+    const c = this.c, f = this.nf;
+    out.etherType = 0;
+    out.tunnelDepth = 0;
+    out.truncated = false;
+    if (!nfstreamParse(c.d, c.base, c.end - c.base, pkt.linkType, this.decodeTunnels, f)) {
+      this.ignored++;
+      out.vlanId = 0;
+      out.tunnel = 0;
+      out.tunnelKey = 0;
+      resetNet(out);
+      return false;
+    }
+    c.off = c.base + f.ipOffset;
+    const r = f.ipVersion === 4 ? decodeIPv4(c, out) : decodeIPv6(c, out);
+    if (r === IP_OK && out.protocol === f.protocol) decodeL4(c, out);
+    else if (r >= 0 && out.protocol === f.protocol) noL4(c, out);
+    else {
+      // nfstream accepted a header flowsift finds malformed (IHL < 5…) or walked the IPv6 extension headers
+      // differently (AH ends nDPI's walk): take the transport header where nfstream found it.
+      if (r < 0) fillAddresses(c.d, c.base, f.ipOffset, f.ipVersion, out);
+      out.protocol = f.protocol;
+      c.off = c.base + f.l4Offset;
+      c.ipPayloadLen = f.l4Len;
+      if (c.off <= c.end) decodeL4(c, out);
+      else noL4(c, out);
+    }
+    out.srcPort = f.srcPort;
+    out.dstPort = f.dstPort;
+    out.vlanId = f.vlanId;
+    out.tunnelKey = f.tunnelId;
+    out.tunnel = f.tunnelId === NfTunnel.GTP ? Tunnel.GTP_U : f.tunnelId === NfTunnel.CAPWAP ? Tunnel.CAPWAP
+      : f.tunnelId === NfTunnel.TZSP ? Tunnel.TZSP : 0;
+    out.ipTotalLen = f.ipSize;
+    out.truncated = c.truncated;
+    if (c.truncated) this.truncated++;
+    if (c.bad) this.badHeader++;
+    if (out.ipVersion === 4) this.ipv4++;
+    else this.ipv6++;
+    if (out.isFragment) this.fragments++;
+    if (out.tunnel !== 0) this.tunneled++;
+    return true;
+  }
+
   /** A snapshot of the counters (allocates; not for the per-packet path). */
   counters(): DecoderCounters {
     return {
@@ -218,6 +290,7 @@ export class Decoder {
       badHeader: this.badHeader,
       tunneled: this.tunneled,
       tunnelTooDeep: this.tunnelTooDeep,
+      ignored: this.ignored,
       unknownLinkTypes: [...this.unknownLinkTypes].sort((a, b) => a - b),
     };
   }
@@ -225,9 +298,39 @@ export class Decoder {
   /** Zeroes the counters and forgets the unknown link types. */
   resetCounters(): void {
     this.packets = this.ipv4 = this.ipv6 = this.nonIp = this.truncated = this.fragments = 0;
-    this.unknownLinkType = this.badHeader = this.tunneled = this.tunnelTooDeep = 0;
+    this.unknownLinkType = this.badHeader = this.tunneled = this.tunnelTooDeep = this.ignored = 0;
     this.unknownLinkTypes.clear();
   }
+}
+
+/**
+ * Writes version, addresses, IP header fields of the header at `o` without validating it (for headers the
+ * `nfstream` rules accept and {@link decodeIPv4} rejects, e.g. IHL < 5).
+ */
+function fillAddresses(d: Uint8Array, base: number, l3: number, version: number, out: DecodedPacket): void {
+  const s = out.src, t = out.dst, o = base + l3;
+  out.ipVersion = version;
+  out.l3Offset = l3;
+  if (version === 4) {
+    s[0] = 0; s[1] = 0; s[2] = 0; s[3] = be32(d, o + 12);
+    t[0] = 0; t[1] = 0; t[2] = 0; t[3] = be32(d, o + 16);
+    out.ttl = d[o + 8]!;
+    out.ipHeaderLen = (d[o]! & 0x0f) << 2;
+  } else {
+    for (let i = 0; i < 4; i++) {
+      s[i] = be32(d, o + 8 + 4 * i);
+      t[i] = be32(d, o + 24 + 4 * i);
+    }
+    out.ttl = d[o + 7]!;
+    out.ipHeaderLen = 40;
+  }
+  out.isFragment = false;
+  out.fragOffset = 0;
+  out.moreFragments = false;
+}
+
+function be32(d: Uint8Array, o: number): number {
+  return ((d[o]! << 24) | (d[o + 1]! << 16) | (d[o + 2]! << 8) | d[o + 3]!) >>> 0;
 }
 
 /** Resets the network and transport fields of `out` (used when no IP packet was decoded). */

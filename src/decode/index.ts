@@ -2,7 +2,8 @@
  * Decode stage: captured frames → {@link DecodedPacket} (link, tunnels, IP, transport), in place and without
  * allocation per packet. Start with {@link Decoder}.
  */
-export { Decoder, DEFAULT_MAX_TUNNEL_DEPTH, type DecoderOptions, type DecoderCounters } from './decoder.js';
+export { Decoder, DEFAULT_MAX_TUNNEL_DEPTH, type DecodeRules, type DecoderOptions, type DecoderCounters } from './decoder.js';
+export { NfTunnel, NfstreamFields, nfstreamParse } from './nfstream.js';
 export { DecodedPacket, IpProto, TcpFlag, Tunnel } from './types.js';
 export {
   Cursor,

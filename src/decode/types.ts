@@ -116,6 +116,12 @@ export class DecodedPacket {
   tunnel = 0;
   /** Number of tunnel encapsulations removed (0 = none; 2 = e.g. IP-in-IP inside GRE). */
   tunnelDepth = 0;
+  /**
+   * Tunnel part of the flow key (used when `FlowTableOptions.keyByTunnel` is set): {@link tunnel} under the default
+   * decode rules; nfstream's `tunnel_id` under the `nfstream` rules (0 none or IP-in-IP, 1 GTP-U, 2 CAPWAP,
+   * 3 TZSP: nDPI's `ndpi_packet_tunnel`, see decode/nfstream.ts).
+   */
+  tunnelKey = 0;
   /** IPv4 type-of-service byte / IPv6 traffic class (DSCP << 2 | ECN). */
   ipTos = 0;
   /** IPv4 identification field (16 bits, every IPv4 packet), or IPv6 fragment-header identification (32 bits; 0 without a fragment header). */

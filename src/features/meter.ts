@@ -4,18 +4,22 @@
  * up without building strings, and updates typed-array accumulators in place.
  */
 import type { CapturedPacket } from '../capture/types.js';
+import type { DecodeRules } from '../decode/decoder.js';
 import { Decoder } from '../decode/decoder.js';
 import { DecodedPacket } from '../decode/types.js';
 import { formatAddress } from '../flow/key.js';
 import type { EndReasonCode, FlowObserver, FlowTableOptions } from '../flow/table.js';
 import { END_REASON_NAMES, FlowTable } from '../flow/table.js';
+import type { NfstreamFeatureOptions } from './families/nfstream.js';
 import type { FeatureOptions, FeatureSet } from './registry.js';
 import { createFeatureSet } from './registry.js';
 
 /** Settings of a {@link FlowMeter}. */
-export interface MeterOptions extends FlowTableOptions, FeatureOptions {
+export interface MeterOptions extends FlowTableOptions, FeatureOptions, NfstreamFeatureOptions {
   /** Decode GRE/GTP-U/VXLAN/… to the inner packet (nfstream's decode_tunnels; default true). */
   decodeTunnels?: boolean;
+  /** Decode rules: `flowsift` (default) or `nfstream` (nfstream's packet acceptance and key fields), see {@link DecodeRules}. */
+  decodeRules?: DecodeRules;
 }
 
 /**
@@ -61,10 +65,17 @@ export class FinishedFlow {
   get timestamp(): string { return isoMicros(this.firstSec, this.firstNsec); }
 }
 
-/** ISO 8601 UTC text of (seconds, nanoseconds) with microsecond precision. */
+let isoSec = NaN;
+let isoPrefix = '';
+
+/** ISO 8601 UTC text of (seconds, nanoseconds) with microsecond precision, e.g. 2026-11-22T03:05:53.123456Z. */
 export function isoMicros(sec: number, nsec: number): string {
-  const iso = new Date(sec * 1000).toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z
-  return `${iso.slice(0, 19)}.${String(Math.floor(nsec / 1000)).padStart(6, '0')}Z`;
+  if (sec !== isoSec) {
+    isoSec = sec;
+    isoPrefix = new Date(sec * 1000).toISOString().slice(0, 19); // YYYY-MM-DDTHH:MM:SS
+  }
+  const us = Math.floor(nsec / 1000);
+  return `${isoPrefix}.${us < 100000 ? String(us + 1000000).slice(1) : us}Z`;
 }
 
 /** Packet counters of a meter run. */
@@ -95,7 +106,7 @@ export class FlowMeter implements FlowObserver {
   private readonly flow: FinishedFlow;
 
   constructor(private readonly onFlow: (flow: FinishedFlow) => void, opts: MeterOptions = {}) {
-    this.decoder = new Decoder({ decodeTunnels: opts.decodeTunnels ?? true });
+    this.decoder = new Decoder({ decodeTunnels: opts.decodeTunnels ?? true, rules: opts.decodeRules });
     this.featureSet = createFeatureSet(opts);
     this.table = new FlowTable(this, opts);
     this.row = new Float64Array(this.featureSet.features.length);

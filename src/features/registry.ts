@@ -6,9 +6,13 @@
 import type { FeatureDef, FeatureFamily, TextColumnDef, TextFamily } from './family.js';
 import { ActiveIdleFamily } from './families/active-idle.js';
 import { BulkFamily } from './families/bulk.js';
+import { ConnStateFamily } from './families/conn-state.js';
 import { FlagFamily } from './families/flags.js';
 import { IatFamily } from './families/iat.js';
 import { LengthFamily } from './families/lengths.js';
+import { NfstreamFamily } from './families/nfstream.js';
+import { NfstreamStatsFamily } from './families/nfstream-stats.js';
+import { ServiceFamily } from './families/service.js';
 import { SubflowFamily } from './families/subflow.js';
 import { HeaderFamily } from './families/tcp-header.js';
 
@@ -71,9 +75,12 @@ export function createFeatureSet(opts: FeatureOptions = {}): FeatureSet {
     new BulkFamily(opts.subflowGapUs ?? 1e6),
     new SubflowFamily(opts.subflowGapUs ?? 1e6),
     new ActiveIdleFamily(opts.activityTimeoutUs ?? 5e6),
+    new NfstreamFamily(opts), new NfstreamStatsFamily(opts),
     // @families:numeric (add further numeric families above this line)
   ];
   const textFamilies: TextFamily[] = [
+    new ConnStateFamily(),
+    new ServiceFamily(),
     // @families:text (add text families above this line)
   ];
   const byName = new Map<string, FeatureDef>();

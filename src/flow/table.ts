@@ -40,9 +40,9 @@ export interface FlowObserver {
 
 /** Flow-table settings. Times in microseconds of packet time. */
 export interface FlowTableOptions {
-  /** Idle timeout, µs (default 120 s, nfstream's and CICFlowMeter's default). */
+  /** Idle timeout, µs (default 120 s, nfstream's and CICFlowMeter's default); 0 is allowed, as in nfstream. */
   idleTimeoutUs?: number;
-  /** Active timeout, µs (default 1800 s, nfstream's default). */
+  /** Active timeout, µs (default 1800 s, nfstream's default); 0 is allowed, as in nfstream. */
   activeTimeoutUs?: number;
   /**
    * End TCP flows on FIN in both directions or on RST (default true). Packets that follow the end (the last
@@ -55,6 +55,41 @@ export interface FlowTableOptions {
   maxFlows?: number;
   /** Initial slot capacity (grows by doubling). */
   initialCapacity?: number;
+  /**
+   * Resolution of the clock the timeouts are compared on, µs (default 1: exact microseconds). With 1000, packet
+   * times are truncated to whole milliseconds before the idle/active comparisons, as nfstream's meter, which keeps
+   * packet time as `tv_sec * 1000 + tv_usec / 1000` (nfstream/engine/lib_engine.c, `capture_next`). Must divide
+   * the timeouts.
+   */
+  clockResolutionUs?: number;
+  /**
+   * Timeouts expire at the limit (gap ≥ timeout) instead of after it (gap > timeout, the default for the idle
+   * timeout). The active timeout is always inclusive. nfstream: `flow_expiration_handler` (lib_engine.c) tests
+   * `time - last_seen >= idle_timeout` and `time - first_seen >= active_timeout`.
+   */
+  inclusiveIdleTimeout?: boolean;
+  /**
+   * Packets older than the clock are accounted at the clock's time (their time fields are rewritten in place),
+   * as nfstream's `meter_workflow` (nfstream/meter.py: "Force time order"). Default false: a late packet keeps
+   * its own time and does not move the clock back.
+   */
+  monotonicTime?: boolean;
+  /**
+   * The tunnel a packet came through ({@link DecodedPacket.tunnelKey}) is part of the flow key, as nfstream's
+   * `get_flow_key` (nfstream/meter.py), which keys on (addresses, ports, protocol, vlan_id, tunnel_id). Default
+   * false.
+   */
+  keyByTunnel?: boolean;
+}
+
+/** Rewrites the time fields of `pkt` to `us` µs since the epoch (for {@link FlowTableOptions.monotonicTime}). */
+function setPacketTime(pkt: DecodedPacket, us: number): void {
+  const sec = Math.floor(us / 1e6);
+  const subUs = us - sec * 1e6;
+  pkt.tsUs = us;
+  pkt.tsSec = sec;
+  pkt.tsNsec = subUs * 1000;
+  pkt.tsSubUsNs = 0;
 }
 
 /** TCP termination bits kept per flow. */
@@ -76,6 +111,20 @@ export class FlowTable {
   readonly tcpTermination: boolean;
   readonly tcpLingerUs: number;
   readonly maxFlows: number;
+  /** See {@link FlowTableOptions.clockResolutionUs}. */
+  readonly clockResolutionUs: number;
+  /** See {@link FlowTableOptions.inclusiveIdleTimeout}. */
+  readonly inclusiveIdleTimeout: boolean;
+  /** See {@link FlowTableOptions.monotonicTime}. */
+  readonly monotonicTime: boolean;
+  /** See {@link FlowTableOptions.keyByTunnel}. */
+  readonly keyByTunnel: boolean;
+  /** True unless the options ask for coarse or inclusive timeout comparisons (then {@link expireCoarse} runs). */
+  private readonly exactTimeouts: boolean;
+  /** Timeouts in clock ticks ({@link clockResolutionUs}). */
+  private readonly idleTicks: number;
+  private readonly activeTicks: number;
+  private readonly lingerTicks: number;
 
   /** Slot capacity (length of the per-slot arrays). */
   capacity = 0;
@@ -98,6 +147,8 @@ export class FlowTable {
   protocol!: Uint8Array;
   ipVersion!: Uint8Array;
   vlanId!: Uint16Array;
+  /** Tunnel part of the key (0 unless {@link FlowTableOptions.keyByTunnel}). */
+  tunnelKey!: Uint8Array;
   /** First/last packet time, µs since the epoch. */
   firstSeenUs!: Float64Array;
   lastSeenUs!: Float64Array;
@@ -129,10 +180,23 @@ export class FlowTable {
     this.tcpTermination = opts.tcpTermination ?? true;
     this.tcpLingerUs = opts.tcpLingerUs ?? 5e6;
     this.maxFlows = opts.maxFlows ?? Infinity;
-    if (!(this.idleTimeoutUs > 0) || !(this.activeTimeoutUs > 0) || !(this.tcpLingerUs >= 0)) {
-      throw new RangeError('flow timeouts must be positive');
+    if (!(this.idleTimeoutUs >= 0) || !(this.activeTimeoutUs >= 0) || !(this.tcpLingerUs >= 0)) {
+      throw new RangeError('flow timeouts must not be negative');
     }
     if (!(this.maxFlows >= 1)) throw new RangeError('maxFlows must be at least 1');
+    this.clockResolutionUs = opts.clockResolutionUs ?? 1;
+    this.inclusiveIdleTimeout = opts.inclusiveIdleTimeout ?? false;
+    this.monotonicTime = opts.monotonicTime ?? false;
+    this.keyByTunnel = opts.keyByTunnel ?? false;
+    const r = this.clockResolutionUs;
+    if (!(r >= 1) || !Number.isInteger(r)) throw new RangeError('clockResolutionUs must be a positive integer');
+    if (this.idleTimeoutUs % r !== 0 || this.activeTimeoutUs % r !== 0 || this.tcpLingerUs % r !== 0) {
+      throw new RangeError(`flow timeouts must be whole multiples of clockResolutionUs (${r} µs)`);
+    }
+    this.exactTimeouts = r === 1 && !this.inclusiveIdleTimeout;
+    this.idleTicks = this.idleTimeoutUs / r;
+    this.activeTicks = this.activeTimeoutUs / r;
+    this.lingerTicks = this.tcpLingerUs / r;
     this.allocate(Math.max(16, opts.initialCapacity ?? 4096));
   }
 
@@ -153,6 +217,7 @@ export class FlowTable {
     this.protocol = grow(this.protocol, 1, Uint8Array);
     this.ipVersion = grow(this.ipVersion, 1, Uint8Array);
     this.vlanId = grow(this.vlanId, 1, Uint16Array);
+    this.tunnelKey = grow(this.tunnelKey, 1, Uint8Array);
     this.firstSeenUs = grow(this.firstSeenUs, 1, Float64Array);
     this.lastSeenUs = grow(this.lastSeenUs, 1, Float64Array);
     this.firstSec = grow(this.firstSec, 1, Float64Array);
@@ -224,7 +289,7 @@ export class FlowTable {
   /**
    * Finds the flow of `pkt`: returns slot * 2 + dir (dir 0 forward, 1 backward), or -1.
    */
-  private lookup(pkt: DecodedPacket, hash: number): number {
+  private lookup(pkt: DecodedPacket, hash: number, tunnel: number): number {
     const buckets = this.buckets, mask = this.mask;
     const s = pkt.src, d = pkt.dst, sp = pkt.srcPort, dp = pkt.dstPort;
     let b = hash & mask;
@@ -233,7 +298,7 @@ export class FlowTable {
       if (v === 0) return -1;
       const slot = v - 1;
       if (this.hashOf[slot] === hash && this.protocol[slot] === pkt.protocol && this.vlanId[slot] === pkt.vlanId
-        && this.ipVersion[slot] === pkt.ipVersion) {
+        && this.ipVersion[slot] === pkt.ipVersion && this.tunnelKey[slot] === tunnel) {
         const o = slot * 4, A = this.srcAddr, B = this.dstAddr;
         if (this.srcPort[slot] === sp && this.dstPort[slot] === dp
           && A[o + 3] === s[3] && B[o + 3] === d[3] && A[o] === s[0] && A[o + 1] === s[1] && A[o + 2] === s[2]
@@ -248,20 +313,33 @@ export class FlowTable {
 
   /**
    * Accounts one decoded IP packet (`pkt.ipVersion !== 0`). Packets must come in capture order; a packet
-   * older than the clock is accounted at its own time but does not move the clock back.
+   * older than the clock is accounted at its own time but does not move the clock back (with
+   * {@link FlowTableOptions.monotonicTime}, its time fields are set to the clock's first). With
+   * {@link FlowTableOptions.keyByTunnel}, `pkt.tunnelKey` is part of the flow key.
    */
   process(pkt: DecodedPacket): void {
-    const now = pkt.tsUs;
+    let now = pkt.tsUs;
     if (now > this.clockUs) {
       this.clockUs = now;
-      this.expireUntil(now);
+      if (this.exactTimeouts) this.expireUntil(now);
+      else this.expireCoarse(now);
+    } else if (this.monotonicTime && now < this.clockUs) {
+      now = this.clockUs;
+      setPacketTime(pkt, now);
     }
-    const hash = biflowHash(pkt.src, pkt.srcPort, pkt.dst, pkt.dstPort, pkt.protocol, pkt.vlanId);
-    const found = this.lookup(pkt, hash);
+    const tunnel = this.keyByTunnel ? pkt.tunnelKey : 0;
+    const hash = biflowHash(pkt.src, pkt.srcPort, pkt.dst, pkt.dstPort, pkt.protocol, pkt.vlanId | (tunnel << 12));
+    const found = this.lookup(pkt, hash, tunnel);
     if (found >= 0) {
       const slot = found >> 1;
       const dir = (found & 1) as 0 | 1;
-      if (now - this.firstSeenUs[slot] >= this.activeTimeoutUs) {
+      if (!this.exactTimeouts && this.idleExpired(this.ticks(now), slot)) {
+        // Coarse clock: a packet in the same tick as the clock can still find its flow idle (timeout 0);
+        // nfstream checks idle, then active, on every packet of a flow (lib_engine.c flow_expiration_handler).
+        this.end(slot, EndReason.IDLE);
+      } else if (this.exactTimeouts
+        ? now - this.firstSeenUs[slot] >= this.activeTimeoutUs
+        : this.ticks(now) - this.ticks(this.firstSeenUs[slot]) >= this.activeTicks) {
         this.end(slot, EndReason.ACTIVE);
       } else if (this.tcpBits[slot] !== 0 && this.isTerminated(slot)
         && (pkt.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) {
@@ -271,7 +349,12 @@ export class FlowTable {
         return;
       }
     }
-    this.start(pkt, hash);
+    this.start(pkt, hash, tunnel);
+  }
+
+  /** Packet time `us` in clock ticks (whole {@link clockResolutionUs} units, truncated). */
+  private ticks(us: number): number {
+    return Math.floor(us / this.clockResolutionUs);
   }
 
   private isTerminated(slot: number): boolean {
@@ -279,7 +362,7 @@ export class FlowTable {
     return (t & RST_SEEN) !== 0 || (t & (FIN_FWD | FIN_BWD)) === (FIN_FWD | FIN_BWD);
   }
 
-  private start(pkt: DecodedPacket, hash: number): void {
+  private start(pkt: DecodedPacket, hash: number, tunnel: number): void {
     if (this.size >= this.maxFlows) {
       const victim = this.head[LINGER] >= 0 ? this.head[LINGER] : this.head[LIVE];
       this.evictions++;
@@ -301,6 +384,7 @@ export class FlowTable {
     this.protocol[slot] = pkt.protocol;
     this.ipVersion[slot] = pkt.ipVersion;
     this.vlanId[slot] = pkt.vlanId;
+    this.tunnelKey[slot] = tunnel;
     this.firstSeenUs[slot] = pkt.tsUs;
     this.lastSeenUs[slot] = pkt.tsUs;
     this.firstSec[slot] = pkt.tsSec;
@@ -351,6 +435,31 @@ export class FlowTable {
       this.end(s, EndReason.TCP_END);
       s = this.head[LINGER];
     }
+  }
+
+  /**
+   * {@link expireUntil} for a coarse clock or inclusive idle timeout: a live flow expires when
+   * `ticks(now) − ticks(last) ≥ idle` (inclusive) or `> idle` (exclusive), in clock ticks; lingering TCP flows
+   * when the linger time has passed (exclusive).
+   */
+  private expireCoarse(now: number): void {
+    const t = this.ticks(now);
+    let s = this.head[LIVE];
+    while (s >= 0 && this.idleExpired(t, s)) {
+      this.end(s, EndReason.IDLE);
+      s = this.head[LIVE];
+    }
+    s = this.head[LINGER];
+    while (s >= 0 && t - this.ticks(this.lastSeenUs[s]) > this.lingerTicks) {
+      this.end(s, EndReason.TCP_END);
+      s = this.head[LINGER];
+    }
+  }
+
+  /** Coarse-clock idle test of a live flow at tick `t` (see {@link expireCoarse}). */
+  private idleExpired(t: number, slot: number): boolean {
+    const gap = t - this.ticks(this.lastSeenUs[slot]);
+    return this.inclusiveIdleTimeout ? gap >= this.idleTicks : gap > this.idleTicks;
   }
 
   /** Exports and frees `slot`. */

@@ -54,3 +54,31 @@ export function tcpConversation(client: string, cport: number, server: string, s
       pkt({ t, src: server, dst: client, sport, dport: cport, flags, payload, window }),
   };
 }
+
+/**
+ * Attaches payload bytes to a packet built by {@link pkt}, as the decoder would: `data` holds the packet
+ * (here: `pad` filler bytes, a zeroed header block of the packet's IP + transport header length, the payload,
+ * and trailing filler) with `dataOffset` at the packet start, `payloadOffset` after the headers and
+ * `capturedPayloadLen` = `captured` (default: all of it; less simulates a snaplen cut). Lengths on the wire
+ * (`payloadLen`, `ipTotalLen`, `frameLen`) follow the full payload. The filler is 0xEE so a parser reading
+ * outside the payload sees bytes it cannot mistake for the payload's.
+ */
+export function withPayload(p: DecodedPacket, payload: Uint8Array | string, captured?: number): DecodedPacket {
+  const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
+  const cap = Math.min(captured ?? bytes.length, bytes.length);
+  const pad = 5, hdr = 14 + p.ipHeaderLen + p.l4HeaderLen;
+  const data = new Uint8Array(pad + hdr + cap + 16).fill(0xee);
+  data.fill(0, pad, pad + hdr);
+  data.set(bytes.subarray(0, cap), pad + hdr);
+  p.data = data;
+  p.dataOffset = pad;
+  p.l3Offset = 14;
+  p.l4Offset = 14 + p.ipHeaderLen;
+  p.payloadOffset = hdr;
+  p.payloadLen = bytes.length;
+  p.capturedPayloadLen = cap;
+  p.ipTotalLen = p.ipHeaderLen + p.l4HeaderLen + bytes.length;
+  p.frameLen = 14 + p.ipTotalLen;
+  p.capLen = hdr + cap;
+  return p;
+}
