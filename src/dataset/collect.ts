@@ -4,6 +4,12 @@
  */
 import type { FinishedFlow } from '../features/meter.js';
 
+/**
+ * What {@link FlowRecords.add} reads of a flow: a {@link FinishedFlow}, or a row of a flow table read from CSV
+ * (dataset/table.ts). `features` holds one value per record feature name, in the records' order.
+ */
+export type FlowRow = Pick<FinishedFlow, 'features' | 'srcIp' | 'dstIp' | 'srcPort' | 'dstPort' | 'protocol' | 'firstSeenUs'>;
+
 /** Flow records collected from one or more captures. */
 export class FlowRecords {
   rows = 0;
@@ -54,7 +60,7 @@ export class FlowRecords {
   }
 
   /** Appends a flow (copies its features). */
-  add(flow: FinishedFlow, label: string, source: number): void {
+  add(flow: FlowRow, label: string, source: number): void {
     const r = this.rows;
     if (r >= this.srcPort.length) this.grow(Math.max(1024, this.srcPort.length * 2));
     this.data.set(flow.features, r * this.names.length);

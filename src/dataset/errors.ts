@@ -11,3 +11,23 @@ export class DatasetError extends Error {
     super(`${file}${line !== undefined ? `:${line}` : ''}: ${message}`);
   }
 }
+
+/**
+ * A flow table (CSV of flow features: flowsift's `extract` output, CICFlowMeter's, CIC-IDS2017's, …) that cannot be
+ * used: missing or empty file, no header, no Label column when labels are required, a non-numeric feature cell, or
+ * feature columns a model needs that the table lacks. The message is one line, `file:line: …` (`file: …` when the
+ * problem is not tied to a line), meant to be shown as is.
+ */
+export class TableError extends Error {
+  override readonly name = 'TableError';
+  /**
+   * @param file path of the table
+   * @param message the text after `file:line: `
+   * @param line 1-based line number in the file, when the problem is tied to a line
+   * @param column the column's name as written in the table, when the problem is tied to a column
+   */
+  constructor(readonly file: string, message: string, readonly line?: number, readonly column?: string) {
+    super(`${file}${line !== undefined ? `:${line}` : ''}: ${message}`);
+    this.stack = `TableError: ${this.message}`;
+  }
+}
