@@ -601,9 +601,8 @@ describe('Decoder: IPv6', () => {
 
   it('a crafted endless extension-header chain is bounded (no hang), flagged malformed', () => {
     const chain = cat(...new Array(5000).fill(0).map(() => ext6(60, 0)), udp(1, 2));
-    const t0 = performance.now();
+    // The walk stops at the bound: the transport header is never reached and the chain is flagged.
     const { ok, out, d } = decode(ETH, eth(0x86dd, ipv6({ nh: 60 }, chain)));
-    expect(performance.now() - t0).toBeLessThan(100);
     expect(ok).toBe(true);
     expect(out.protocol).toBe(60);
     expect([out.srcPort, out.l4HeaderLen]).toEqual([0, 0]);

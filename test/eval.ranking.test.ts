@@ -66,7 +66,7 @@ describe('rocAucScore / averagePrecisionScore (known values)', () => {
     expect(() => averagePrecisionScore([0, 1], [Infinity, 2])).toThrow(RangeError);
   });
 
-  it('is O(n log n): 300k samples well under 5 s', () => {
+  it('300k samples: ROC AUC of score = label + U(0, 2) is the analytic 7/8', () => {
     const rnd = prng(5);
     const n = 300_000;
     const y = new Uint8Array(n);
@@ -75,12 +75,12 @@ describe('rocAucScore / averagePrecisionScore (known values)', () => {
       y[i] = rnd() < 0.1 ? 1 : 0;
       s[i] = y[i]! + rnd() * 2;
     }
-    const t0 = performance.now();
+    // P(1 + U > U') for U, U' ~ U(0, 2) is 1 − 1/8 (the difference is triangular on [−2, 2]).
     const auc = rocAucScore(y, s);
     const ap = averagePrecisionScore(y, s);
-    expect(performance.now() - t0).toBeLessThan(5000);
-    expect(auc).toBeGreaterThan(0.7);
+    expect(Math.abs(auc - 0.875)).toBeLessThan(0.005);
     expect(ap).toBeGreaterThan(0.3);
+    expect(ap).toBeLessThan(1);
   });
 });
 
