@@ -14,6 +14,8 @@ export interface ExtractSummary {
   counters: MeterCounters;
   /** Link types the decoder did not know (each reported once). */
   unknownLinkTypes: number[];
+  /** Flows exported early because the table held `maxFlows` flows. */
+  evictions: number;
 }
 
 /**
@@ -38,5 +40,6 @@ export async function extractCapture(
     capture,
     counters: meter.counters,
     unknownLinkTypes: [...meter.decoder.unknownLinkTypes],
+    evictions: meter.table.evictions,
   };
 }
