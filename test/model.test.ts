@@ -447,7 +447,7 @@ describe('model bundles', () => {
     ['missing scaler', (d) => delete d.scaler, /scaler: missing/],
     ['missing training', (d) => delete d.training, /training: missing or not an object/],
     ['missing model', (d) => delete d.model, /model: missing or not an object/],
-    ['unknown algorithm', (d) => (d.model.algo = 'forest'), /model\.algo: unknown model algorithm 'forest'/],
+    ['unknown algorithm', (d) => (d.model.algo = 'xgboost'), /model\.algo: unknown model algorithm 'xgboost'/],
     ['duplicate feature names', (d) => (d.featureNames[1] = d.featureNames[0]), /featureNames\[1\]: duplicate name "pkts"/],
     ['scaler length ≠ features', (d) => d.featureNames.push('extra'), /scaler\.nFeatures: has 7 features but featureNames has 8/],
     ['scaler array length', (d) => d.scaler.mean.pop(), /scaler\.mean: has 6 entries, expected nFeatures = 7/],

@@ -9,12 +9,25 @@
  *
  * Loading validates everything (structure, lengths, indices, finite numbers) and reports any problem as a
  * one-line {@link ModelError} carrying the file path and the JSON field. The algorithm part is pluggable
- * through `model.algo` ({@link modelFromJSON}); `tree` is the only algorithm of format 1 so far.
+ * through `model.algo` ({@link modelFromJSON}): `tree` (CART), `forest` ({@link RandomForestClassifier}:
+ * its trees in the tree's JSON form), and the TensorFlow.js models `mlp`
+ * ({@link MLPClassifier}) and `autoencoder` ({@link AutoencoderDetector}).
+ *
+ * A TensorFlow.js model keeps its topology and a weights manifest (`model.weights`: file, byte length,
+ * SHA-256, tensor specs) in `model.json` and its float32 weights in {@link BUNDLE_WEIGHTS_FILE}
+ * (`weights.bin`) beside it. Such bundles load asynchronously — {@link loadBundleAsync}, which reads every
+ * algorithm — because TensorFlow.js initialises its backend and builds networks asynchronously; the
+ * synchronous {@link loadBundle} reads the other algorithms and names `loadBundleAsync` for these.
+ * TensorFlow.js itself (about 1.5 s to import) is loaded only when such a bundle is read.
+ * An `autoencoder` bundle has the class names `["ANOMALY", "BENIGN"]` (class 0 = ANOMALY).
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import type { AutoencoderDetector, AutoencoderJSON } from './autoencoder.js';
 import { ModelError } from './errors.js';
+import { RandomForestClassifier, type RandomForestJSON } from './forest.js';
 import type { FeatureMatrix } from './matrix.js';
+import type { MLPClassifier, MLPJSON } from './mlp.js';
 import { StandardScaler, checkMatrix, type StandardScalerJSON } from './scaler.js';
 import { DecisionTreeClassifier, type Classifier, type DecisionTreeJSON } from './tree.js';
 
@@ -25,10 +38,28 @@ export const BUNDLE_FORMAT_VERSION = 1;
 /** File name of the bundle document inside the bundle directory. */
 export const BUNDLE_FILE = 'model.json';
 /** Algorithms a bundle of this version may hold (`model.algo`). */
-export const KNOWN_ALGOS: readonly string[] = ['tree'];
+export const KNOWN_ALGOS: readonly string[] = ['tree', 'forest', 'mlp', 'autoencoder'];
+/** Algorithms whose weights live in {@link BUNDLE_WEIGHTS_FILE} (TensorFlow.js networks; loaded by {@link loadBundleAsync}). */
+export const TFJS_ALGOS: readonly string[] = ['mlp', 'autoencoder'];
+/** File name of a TensorFlow.js model's weights inside the bundle directory. */
+export const BUNDLE_WEIGHTS_FILE = 'weights.bin';
+/** Class names an `autoencoder` bundle must have, in class-index order. */
+export const AUTOENCODER_CLASS_NAMES: readonly string[] = ['ANOMALY', 'BENIGN'];
 
 /** JSON of the algorithm part: the model's own JSON plus its `algo` tag. */
-export type ModelJSON = { algo: 'tree' } & DecisionTreeJSON;
+export type ModelJSON =
+  | ({ algo: 'tree' } & DecisionTreeJSON)
+  | ({ algo: 'forest' } & RandomForestJSON)
+  | ({ algo: 'mlp' } & MLPJSON)
+  | ({ algo: 'autoencoder' } & AutoencoderJSON);
+
+/** A classifier whose parameters are stored in {@link BUNDLE_WEIGHTS_FILE} (MLPClassifier, AutoencoderDetector). */
+export type WeightsFileModel = MLPClassifier | AutoencoderDetector;
+
+/** True for a fitted TensorFlow.js model of this stage (duck-typed, so TensorFlow.js is not imported here). */
+function hasWeightsFile(model: Classifier): model is WeightsFileModel {
+  return TFJS_ALGOS.includes(model.algo) && typeof (model as Partial<WeightsFileModel>).weightsData === 'function';
+}
 
 /** The `model.json` document. */
 export interface ModelBundleJSON {
@@ -90,13 +121,18 @@ export const FLOWSIFT_VERSION: string = (() => {
  */
 export function modelToJSON(model: Classifier): ModelJSON {
   if (model instanceof DecisionTreeClassifier) return { algo: 'tree', ...model.toJSON() };
+  if (model instanceof RandomForestClassifier) return { algo: 'forest', ...model.toJSON() };
+  if (hasWeightsFile(model)) {
+    return model.algo === 'mlp' ? { algo: 'mlp', ...model.toJSON() } : { algo: 'autoencoder', ...model.toJSON() };
+  }
   throw new ModelError(`cannot store a model of algorithm '${model.algo}' (this flowsift stores: ${KNOWN_ALGOS.join(', ')})`);
 }
 
 /**
- * Rebuild a classifier from a bundle's `model` field, dispatching on `algo`.
+ * Rebuild a classifier from a bundle's `model` field, dispatching on `algo` (synchronous; not the TensorFlow.js algorithms).
  * @param field JSON location for messages.
- * @throws ModelError on an unknown algorithm or invalid model JSON.
+ * @throws ModelError on an unknown algorithm or invalid model JSON, and for the TensorFlow.js algorithms
+ *   (`mlp`, `autoencoder`), which only {@link loadBundleAsync} reads.
  */
 export function modelFromJSON(json: unknown, field = 'model'): Classifier {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ModelError('missing or not an object', { field });
@@ -104,6 +140,14 @@ export function modelFromJSON(json: unknown, field = 'model'): Classifier {
   switch (algo) {
     case 'tree':
       return DecisionTreeClassifier.fromJSON(json, field);
+    case 'forest':
+      return RandomForestClassifier.fromJSON(json, field);
+    case 'mlp':
+    case 'autoencoder':
+      throw new ModelError(
+        `holds a TensorFlow.js '${algo}' model, which loads asynchronously: use loadBundleAsync (the CLI does)`,
+        { field: `${field}.algo` },
+      );
     default:
       throw new ModelError(
         typeof algo === 'string'
@@ -132,6 +176,9 @@ export function bundleToJSON(b: BundleInput): ModelBundleJSON {
   if (b.model.nClasses !== classNames.length) {
     throw new ModelError(`the model has ${b.model.nClasses} classes, classNames has ${classNames.length}`);
   }
+  if (b.model.algo === 'autoencoder' && classNames.join() !== AUTOENCODER_CLASS_NAMES.join()) {
+    throw new ModelError(`an autoencoder's classNames must be ${JSON.stringify(AUTOENCODER_CLASS_NAMES)}, got ${JSON.stringify(classNames)}`);
+  }
   return {
     format: BUNDLE_FORMAT,
     formatVersion: BUNDLE_FORMAT_VERSION,
@@ -153,66 +200,89 @@ export function bundleToJSON(b: BundleInput): ModelBundleJSON {
  *   disagree with the names, inconsistent node arrays, out-of-range indices, non-finite numbers.
  */
 export function bundleFromJSON(json: unknown, path?: string): ModelBundle {
+  return located(path, () => parseBundle(json, (m) => modelFromJSON(m, 'model')));
+}
+
+/** Runs `f`, adding `path` to the ModelError it throws (when the error has no path yet). */
+function located<T>(path: string | undefined, f: () => T): T {
   try {
-    if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ModelError('the document is not a JSON object');
-    const o = json as Record<string, unknown>;
-    if (o.format !== BUNDLE_FORMAT) {
-      throw new ModelError(`not a flowsift model (format = ${JSON.stringify(o.format) ?? 'missing'}, expected "${BUNDLE_FORMAT}")`, { field: 'format' });
-    }
-    const v = o.formatVersion;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-      throw new ModelError(`must be a positive integer, got ${JSON.stringify(v) ?? 'nothing'}`, { field: 'formatVersion' });
-    }
-    if (v > BUNDLE_FORMAT_VERSION) {
-      throw new ModelError(
-        `model was written by a newer flowsift (format ${v}); this flowsift reads format ${BUNDLE_FORMAT_VERSION}`,
-      );
-    }
-    const str = (name: string): string => {
-      const s = o[name];
-      if (typeof s !== 'string') throw new ModelError('missing or not a string', { field: name });
-      return s;
-    };
-    const createdAt = str('createdAt');
-    const flowsiftVersion = str('flowsiftVersion');
-    const featureNames = checkNames(o.featureNames, 'featureNames');
-    const classNames = checkNames(o.classNames, 'classNames');
-    if (o.scaler === undefined) throw new ModelError('missing', { field: 'scaler' });
-    const scaler = StandardScaler.fromJSON(o.scaler, 'scaler');
-    if (scaler.nFeatures !== featureNames.length) {
-      throw new ModelError(`has ${scaler.nFeatures} features but featureNames has ${featureNames.length}`, { field: 'scaler.nFeatures' });
-    }
-    const model = modelFromJSON(o.model, 'model');
-    if (model.nFeatures !== featureNames.length) {
-      throw new ModelError(`has ${model.nFeatures} features but featureNames has ${featureNames.length}`, { field: 'model.nFeatures' });
-    }
-    if (model.nClasses !== classNames.length) {
-      throw new ModelError(`has ${model.nClasses} classes but classNames has ${classNames.length}`, { field: 'model.nClasses' });
-    }
-    const training = o.training;
-    if (training === null || typeof training !== 'object' || Array.isArray(training)) {
-      throw new ModelError('missing or not an object', { field: 'training' });
-    }
-    return {
-      format: BUNDLE_FORMAT,
-      formatVersion: v,
-      createdAt,
-      flowsiftVersion,
-      featureNames,
-      classNames,
-      scaler,
-      model,
-      training: training as Record<string, unknown>,
-    };
+    return f();
   } catch (e) {
-    if (e instanceof ModelError && path !== undefined) throw e.withPath(path);
+    if (e instanceof ModelError && path !== undefined && e.path === undefined) throw e.withPath(path);
     throw e;
   }
+}
+
+/** Checks the document is an object of this format and a readable version; returns it. @throws ModelError */
+function checkHeader(json: unknown): Record<string, unknown> & { formatVersion: number } {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ModelError('the document is not a JSON object');
+  const o = json as Record<string, unknown>;
+  if (o.format !== BUNDLE_FORMAT) {
+    throw new ModelError(`not a flowsift model (format = ${JSON.stringify(o.format) ?? 'missing'}, expected "${BUNDLE_FORMAT}")`, { field: 'format' });
+  }
+  const v = o.formatVersion;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new ModelError(`must be a positive integer, got ${JSON.stringify(v) ?? 'nothing'}`, { field: 'formatVersion' });
+  }
+  if (v > BUNDLE_FORMAT_VERSION) {
+    throw new ModelError(
+      `model was written by a newer flowsift (format ${v}); this flowsift reads format ${BUNDLE_FORMAT_VERSION}`,
+    );
+  }
+  return o as Record<string, unknown> & { formatVersion: number };
+}
+
+/** {@link bundleFromJSON} with the model built by `buildModel` (from the `model` field). */
+function parseBundle(json: unknown, buildModel: (modelJson: unknown) => Classifier): ModelBundle {
+  const o = checkHeader(json);
+  const v = o.formatVersion;
+  const str = (name: string): string => {
+    const s = o[name];
+    if (typeof s !== 'string') throw new ModelError('missing or not a string', { field: name });
+    return s;
+  };
+  const createdAt = str('createdAt');
+  const flowsiftVersion = str('flowsiftVersion');
+  const featureNames = checkNames(o.featureNames, 'featureNames');
+  const classNames = checkNames(o.classNames, 'classNames');
+  if (o.scaler === undefined) throw new ModelError('missing', { field: 'scaler' });
+  const scaler = StandardScaler.fromJSON(o.scaler, 'scaler');
+  if (scaler.nFeatures !== featureNames.length) {
+    throw new ModelError(`has ${scaler.nFeatures} features but featureNames has ${featureNames.length}`, { field: 'scaler.nFeatures' });
+  }
+  const model = buildModel(o.model);
+  if (model.nFeatures !== featureNames.length) {
+    throw new ModelError(`has ${model.nFeatures} features but featureNames has ${featureNames.length}`, { field: 'model.nFeatures' });
+  }
+  if (model.nClasses !== classNames.length) {
+    throw new ModelError(`has ${model.nClasses} classes but classNames has ${classNames.length}`, { field: 'model.nClasses' });
+  }
+  if (model.algo === 'autoencoder' && classNames.join() !== AUTOENCODER_CLASS_NAMES.join()) {
+    throw new ModelError(`must be ${JSON.stringify(AUTOENCODER_CLASS_NAMES)} for an autoencoder`, { field: 'classNames' });
+  }
+  const training = o.training;
+  if (training === null || typeof training !== 'object' || Array.isArray(training)) {
+    throw new ModelError('missing or not an object', { field: 'training' });
+  }
+  return {
+    format: BUNDLE_FORMAT,
+    formatVersion: v,
+    createdAt,
+    flowsiftVersion,
+    featureNames,
+    classNames,
+    scaler,
+    model,
+    training: training as Record<string, unknown>,
+  };
 }
 
 /**
  * Write a bundle directory: creates `dir` (and parents) if needed and writes `dir/model.json` atomically
  * (temporary file in the same directory, fsync, rename), so a reader never sees a half-written model.
+ * A TensorFlow.js model's weights are written first, the same way, to `dir/weights.bin`; its manifest in
+ * `model.json` (byte length, SHA-256) lets a reader detect a `weights.bin` that does not belong to the
+ * `model.json` beside it. Saving a tree removes a `weights.bin` left in `dir` by an earlier model.
  * @returns the path of the written `model.json`.
  * @throws ModelError when the parts disagree or `dir` exists and is not a directory; file system
  *   errors (permissions, disk full) propagate as Node errors.
@@ -223,12 +293,21 @@ export function saveBundle(dir: string, bundle: BundleInput): string {
     throw new ModelError('exists and is not a directory; a model bundle is a directory', { path: dir });
   }
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, BUNDLE_FILE);
-  const tmp = join(dir, `.${BUNDLE_FILE}.${process.pid}.${Date.now()}.tmp`);
-  const text = serialise(doc);
+  const weights = join(dir, BUNDLE_WEIGHTS_FILE);
+  if (hasWeightsFile(bundle.model)) writeAtomic(dir, BUNDLE_WEIGHTS_FILE, bundle.model.weightsData());
+  const file = writeAtomic(dir, BUNDLE_FILE, serialise(doc));
+  if (!hasWeightsFile(bundle.model) && existsSync(weights)) unlinkSync(weights);
+  return file;
+}
+
+/** Write `dir/name` atomically (temporary file in `dir`, fsync, rename); returns its path. */
+function writeAtomic(dir: string, name: string, data: string | Uint8Array): string {
+  const file = join(dir, name);
+  const tmp = join(dir, `.${name}.${process.pid}.${Date.now()}.tmp`);
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, text);
+    if (typeof data === 'string') writeSync(fd, data);
+    else for (let off = 0; off < data.byteLength; ) off += writeSync(fd, data, off);
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
@@ -244,12 +323,8 @@ export function saveBundle(dir: string, bundle: BundleInput): string {
   return file;
 }
 
-/**
- * Read and validate a bundle directory (or a path to its `model.json`).
- * @throws ModelError with the path and a one-line message when the directory or file is missing or
- *   unreadable, the JSON is invalid, or the document fails {@link bundleFromJSON}'s checks.
- */
-export function loadBundle(dir: string): ModelBundle {
+/** Locate and parse `model.json` of a bundle directory (or the file itself). @throws ModelError */
+function readBundleDocument(dir: string): { file: string; json: unknown } {
   if (!existsSync(dir)) throw new ModelError('model bundle not found (no such directory)', { path: dir });
   const file = statSync(dir).isDirectory() ? join(dir, BUNDLE_FILE) : dir;
   if (!existsSync(file)) throw new ModelError(`not a model bundle: no ${BUNDLE_FILE} in the directory`, { path: dir });
@@ -259,13 +334,64 @@ export function loadBundle(dir: string): ModelBundle {
   } catch (e) {
     throw new ModelError(`cannot read: ${(e as Error).message}`, { path: file });
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return { file, json: JSON.parse(text) };
   } catch (e) {
     throw new ModelError(`invalid JSON: ${(e as Error).message}`, { path: file });
   }
+}
+
+/**
+ * Read and validate a bundle directory (or a path to its `model.json`). Synchronous: reads tree and forest bundles;
+ * a TensorFlow.js model (`mlp`, `autoencoder`) is a ModelError naming {@link loadBundleAsync}.
+ * @throws ModelError with the path and a one-line message when the directory or file is missing or
+ *   unreadable, the JSON is invalid, or the document fails {@link bundleFromJSON}'s checks.
+ */
+export function loadBundle(dir: string): ModelBundle {
+  const { file, json } = readBundleDocument(dir);
   return bundleFromJSON(json, resolve(file));
+}
+
+/**
+ * Read and validate a bundle of any algorithm (or a path to its `model.json`). Tree and forest bundles load as with
+ * {@link loadBundle}. For `mlp` and `autoencoder`: checks the header (format, version), that
+ * `weights.bin` exists beside `model.json` and has the byte length of the manifest (`model.weights.bytes`),
+ * then imports TensorFlow.js, initialises its backend (wasm, or cpu with a warning) and loads the network
+ * (SHA-256 and finiteness of the weights checked), then validates the rest of the document.
+ * @throws ModelError with the path (of `model.json`, or of `weights.bin` for a problem of that file) and
+ *   a one-line message.
+ */
+export async function loadBundleAsync(dir: string): Promise<ModelBundle> {
+  const { file, json } = readBundleDocument(dir);
+  const path = resolve(file);
+  const m = (json as { model?: unknown } | null)?.model;
+  const algo = m !== null && typeof m === 'object' ? (m as { algo?: unknown }).algo : undefined;
+  if (typeof algo !== 'string' || !TFJS_ALGOS.includes(algo)) return bundleFromJSON(json, path);
+  located(path, () => checkHeader(json));
+  const bundleDir = dirname(path);
+  const manifest = (m as { weights?: unknown }).weights;
+  const bytes = manifest !== null && typeof manifest === 'object' ? (manifest as { bytes?: unknown }).bytes : undefined;
+  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) {
+    throw new ModelError('missing or not a non-negative integer (the weights manifest)', { path, field: 'model.weights.bytes' });
+  }
+  const weights = join(bundleDir, BUNDLE_WEIGHTS_FILE);
+  if (!existsSync(weights)) {
+    throw new ModelError(`missing: this '${algo}' bundle keeps its weights in ${BUNDLE_WEIGHTS_FILE} beside ${BUNDLE_FILE}`, { path: weights });
+  }
+  const size = statSync(weights).size;
+  if (size !== bytes) {
+    throw new ModelError(`has ${size} bytes, the manifest in ${BUNDLE_FILE} says ${bytes} (truncated or from another model)`, { path: weights });
+  }
+  let model: Classifier;
+  try {
+    model = algo === 'mlp'
+      ? await (await import('./mlp.js')).MLPClassifier.load(m, bundleDir, 'model')
+      : await (await import('./autoencoder.js')).AutoencoderDetector.load(m, bundleDir, 'model');
+  } catch (e) {
+    if (e instanceof ModelError && e.path === undefined) throw e.withPath(path);
+    throw e;
+  }
+  return located(path, () => parseBundle(json, () => model));
 }
 
 /**

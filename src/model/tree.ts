@@ -40,6 +40,10 @@
  * - Nodes of at most 4096 rows are grown in a compact workspace, their lists side by side in memory.
  * Memory: about 8 bytes × rows × (features with more than 256 values) + rows × (the others) + O(rows).
  * The {@link TreeTuning} knobs switch these paths (for tests and measurements); they do not change trees.
+ *
+ * Ensembles: {@link prepareTreeData} does the sorting and encoding once and
+ * {@link DecisionTreeClassifier.fitPrepared} grows trees on it under different sample weights (a
+ * random forest's bootstrap counts); rows of weight 0 are left out, as scikit-learn's splitter does.
  */
 import { ModelError } from './errors.js';
 import type { FeatureMatrix } from './matrix.js';
@@ -92,6 +96,14 @@ export interface TreeTuning {
   compactMaxRows?: number;
   /** Features with at most this many distinct float32 values are scanned by class histograms at large nodes (default 256, max 256; 0 = never). */
   maxHistogramBins?: number;
+  /**
+   * Split search: `'presorted'` keeps every feature's rows sorted at every node (partitioned at each
+   * split: O(features × rows) per tree level, best when all or most features are examined per split);
+   * `'node'` sorts only the features drawn at each node (O(drawn features × node rows × log), the
+   * scikit-learn way; best for random forests' `maxFeatures: 'sqrt'`); `'auto'` (default) takes `'node'`
+   * when at most a quarter of the features are examined per split.
+   */
+  splitSearch?: 'auto' | 'presorted' | 'node';
 }
 
 /** The options with defaults applied, as stored in the model JSON. */
@@ -292,7 +304,11 @@ export class DecisionTreeClassifier implements Classifier {
     if (!Number.isInteger(hb) || hb < 0 || hb > MAX_HIST_BINS) {
       throw new ModelError(`must be an integer in [0, ${MAX_HIST_BINS}], got ${hb}`, { field: 'options.tuning.maxHistogramBins' });
     }
-    this.tuning = { compactMaxRows: cm, maxHistogramBins: hb };
+    const ss = t.splitSearch ?? 'auto';
+    if (ss !== 'auto' && ss !== 'presorted' && ss !== 'node') {
+      throw new ModelError(`must be 'auto', 'presorted' or 'node', got ${JSON.stringify(ss)}`, { field: 'options.tuning.splitSearch' });
+    }
+    this.tuning = { compactMaxRows: cm, maxHistogramBins: hb, splitSearch: ss };
   }
 
   /** True once fitted or loaded. */
@@ -373,7 +389,9 @@ export class DecisionTreeClassifier implements Classifier {
    * @param y class index per row, each in `[0, nClasses)`.
    * @param nClasses number of classes (≥ 1); classes absent from `y` are allowed.
    * @param sampleWeight optional non-negative weight per row (multiplied by the class weights), as
-   *   scikit-learn's `sample_weight`.
+   *   scikit-learn's `sample_weight`. Rows whose weight (times their class weight) is 0 take no part in
+   *   the tree, as in scikit-learn (its splitter keeps only positively weighted samples): they neither
+   *   count in `nNodeSamples` and `minSamplesLeaf` nor create split candidates.
    * @returns this
    * @throws ModelError on malformed input (shape, labels, weights, non-finite values, no rows), options
    *   that do not fit the data (`maxFeatures` > features, class weight count ≠ nClasses), or more rows
@@ -385,14 +403,42 @@ export class DecisionTreeClassifier implements Classifier {
     const d = X.cols;
     if (n < 1) throw new ModelError('cannot fit a tree on 0 rows');
     if (d < 1) throw new ModelError('cannot fit a tree on a matrix without columns');
-    if (!Number.isInteger(nClasses) || nClasses < 1) throw new ModelError(`nClasses must be an integer ≥ 1, got ${nClasses}`);
-    if (!(y instanceof Int32Array) || y.length !== n) throw new ModelError(`y must be an Int32Array of ${n} class indices`);
-    for (let i = 0; i < n; i++) {
-      const c = y[i]!;
-      if (c < 0 || c >= nClasses) throw new ModelError(`y[${i}] = ${c} is not a class index in [0, ${nClasses})`);
-    }
+    checkLabels(y, n, nClasses);
+    const weights = this.resolveWeights(y, nClasses, sampleWeight);
+    checkRowLimit(n, nClasses);
+    this.checkMaxFeatures(d);
+    const data = new PreparedTreeData(X, y, nClasses, { maxHistogramBins: this.tuning.maxHistogramBins });
+    return this.fitData(data, weights, true);
+  }
+
+  /**
+   * Grow the tree on training data prepared once by {@link prepareTreeData} — the hook for ensembles
+   * (random forests, boosting), which fit many trees on the same rows: the per-feature sorting and
+   * encoding of the data (most of a small tree's fit time) is done once and shared; each fit copies
+   * the sorted lists of the rows it uses (O(rows × features), no sorting). `fitPrepared(prepareTreeData(X,
+   * y, k), w)` grows the same tree as `fit(X, y, k, w)`. The histogram-feature detection of the prepared
+   * data applies (its `maxHistogramBins`, not this tree's `tuning`; it does not change trees).
+   * @param data prepared training data (not modified, may be shared by concurrent fits in workers).
+   * @param sampleWeight optional non-negative weight per row, as in {@link fit}; rows of weight 0 are
+   *   left out (a bootstrap sample is `sampleWeight` = the number of draws of each row).
+   * @returns this
+   * @throws ModelError on a malformed weight vector, a total weight of 0, or options that do not fit the
+   *   data (as {@link fit}).
+   */
+  fitPrepared(data: PreparedTreeData, sampleWeight?: Float64Array): this {
+    if (!(data instanceof PreparedTreeData)) throw new ModelError('fitPrepared needs data from prepareTreeData');
+    const weights = this.resolveWeights(data.y, data.nClasses, sampleWeight);
+    this.checkMaxFeatures(data.cols);
+    return this.fitData(data, weights, false);
+  }
+
+  /**
+   * Per-sample weights (copy of `sampleWeight` times the class weights; null = unit) and class weights
+   * (null = none), validated. @throws ModelError
+   */
+  private resolveWeights(y: Int32Array, nClasses: number, sampleWeight: Float64Array | undefined): { w: Float64Array | null; cw: Float64Array | null } {
+    const n = y.length;
     const p = this.params;
-    // Per-sample weights (null = all 1, the fast path).
     let w: Float64Array | null = null;
     if (sampleWeight !== undefined) {
       if (!(sampleWeight instanceof Float64Array) || sampleWeight.length !== n) {
@@ -422,19 +468,48 @@ export class DecisionTreeClassifier implements Classifier {
       for (let i = 0; i < n; i++) total += w !== null ? w[i]! : cw![y[i]!]!;
       if (!(total > 0)) throw new ModelError('the total sample weight is 0');
     }
-    const labelBits = Math.max(1, Math.ceil(Math.log2(nClasses)));
-    if (n > 2 ** (31 - labelBits)) {
-      throw new ModelError(`too many rows for ${nClasses} classes: at most ${2 ** (31 - labelBits)} rows per tree`);
+    return { w, cw };
+  }
+
+  private checkMaxFeatures(d: number): void {
+    const maxFeatures = resolveMaxFeatures(this.params.maxFeatures, d);
+    if (maxFeatures > d) throw new ModelError(`maxFeatures = ${maxFeatures} exceeds the ${d} features`);
+  }
+
+  /**
+   * Grow on prepared data. Rows of weight 0 are left out. Presorted mode: a compacted copy of the sorted
+   * lists of the rows kept (or a copy of the lists, or the lists themselves when `owned`). Node-sorting
+   * mode: the prepared data is only read.
+   */
+  private fitData(data: PreparedTreeData, weights: { w: Float64Array | null; cw: Float64Array | null }, owned: boolean): this {
+    const p = this.params;
+    const n = data.rows;
+    const d = data.cols;
+    const k = data.nClasses;
+    let { w } = weights;
+    const { cw } = weights;
+    let y = data.y;
+    let m = n;
+    let newIndex: Int32Array | null = null;
+    if (w !== null || cw !== null) {
+      newIndex = new Int32Array(n);
+      m = 0;
+      for (let i = 0; i < n; i++) {
+        const keep = (w !== null ? w[i]! : cw![y[i]!]!) > 0;
+        newIndex[i] = keep ? m++ : -1;
+      }
+      if (m === n) newIndex = null;
     }
     const maxFeatures = resolveMaxFeatures(p.maxFeatures, d);
-    if (maxFeatures > d) throw new ModelError(`maxFeatures = ${maxFeatures} exceeds the ${d} features`);
+    const ss = this.tuning.splitSearch;
+    const nodeSort = ss === 'node' || (ss === 'auto' && 4 * maxFeatures <= d);
+    // Fractions of the rows count all the training rows (scikit-learn's X.shape[0]).
     const minSamplesLeaf = Number.isInteger(p.minSamplesLeaf) ? p.minSamplesLeaf : Math.ceil(p.minSamplesLeaf * n);
     let minSamplesSplit = Number.isInteger(p.minSamplesSplit)
       ? p.minSamplesSplit
       : Math.max(2, Math.ceil(p.minSamplesSplit * n));
     minSamplesSplit = Math.max(minSamplesSplit, 2 * minSamplesLeaf);
-
-    const built = buildTree(X, y, nClasses, w, cw, {
+    const bp: BuildParams = {
       maxDepth: p.maxDepth ?? 0x7fffffff,
       minSamplesSplit,
       minSamplesLeaf,
@@ -442,9 +517,41 @@ export class DecisionTreeClassifier implements Classifier {
       maxFeatures,
       seed: p.randomState === null ? 0 : p.randomState,
       compactMaxRows: this.tuning.compactMaxRows,
-      maxHistogramBins: this.tuning.maxHistogramBins,
-    });
-    this.setArrays(d, nClasses, built);
+      nodeSort,
+    };
+    const inner = internals(data);
+    const full = inner.prep;
+    let built: BuiltTree;
+    if (nodeSort) {
+      let rows: Int32Array;
+      if (newIndex === null) rows = Int32Array.from({ length: n }, (_, i) => i);
+      else {
+        rows = new Int32Array(m);
+        for (let i = 0; i < n; i++) if (newIndex[i]! >= 0) rows[newIndex[i]!] = i;
+      }
+      built = new TreeBuilder(full, n, d, y, k, w, cw, bp, rows, columnValues(inner, n), columnRanks(inner, n)).build();
+    } else {
+      let prep: Prepared;
+      if (newIndex !== null) {
+        prep = subsetPrepared(full, n, newIndex, m, inner.labelBits);
+        const ys = new Int32Array(m);
+        const ws = w !== null ? new Float64Array(m) : null;
+        for (let i = 0; i < n; i++) {
+          const j = newIndex[i]!;
+          if (j < 0) continue;
+          ys[j] = y[i]!;
+          if (ws !== null) ws[j] = w![i]!;
+        }
+        y = ys;
+        w = ws;
+      } else if (owned) prep = full;
+      else {
+        const pairs = full.pairs.slice();
+        prep = { ...full, pairs, vals: new Float32Array(pairs.buffer), codes: new Int32Array(pairs.buffer) };
+      }
+      built = new TreeBuilder(prep, m, d, y, k, w, cw, bp).build();
+    }
+    this.setArrays(d, k, built);
     return this;
   }
 
@@ -686,6 +793,215 @@ export class DecisionTreeClassifier implements Classifier {
   }
 }
 
+/** Options of {@link prepareTreeData}. */
+export interface PrepareTreeDataOptions {
+  /** {@link TreeTuning.maxHistogramBins} of the fits on this data (default 256; it does not change trees). */
+  maxHistogramBins?: number;
+  /** Allocate the large arrays in `SharedArrayBuffer`s, so {@link PreparedTreeData.toTransfer} does not copy them. Default false. */
+  shared?: boolean;
+}
+
+/**
+ * Structured-clone form of a {@link PreparedTreeData} for `worker_threads` (its large arrays live in
+ * `SharedArrayBuffer`s, so posting it copies no training data). Opaque: build it with
+ * {@link PreparedTreeData.toTransfer}, read it with {@link PreparedTreeData.fromTransfer}.
+ */
+export interface PreparedTreeDataTransfer {
+  readonly kind: 'flowsift-prepared-tree-data';
+  readonly parts: unknown;
+}
+
+interface PreparedInternals {
+  prep: Prepared;
+  labelBits: number;
+  /** Node-sorting mode: float32 values of the presorted features by row (`slot·rows + row`), built on first use. */
+  colVals?: Float32Array;
+  /** Node-sorting mode: ranks of the histogram features, column-major (`slot·rows + row`), built on first use. */
+  colRanks?: Uint8Array;
+}
+
+/**
+ * The rank matrix of prepared data column-major (node-sorting mode: a node's rows are read in arbitrary
+ * order, and one feature's ranks then stay in cache, unlike rows `dH` bytes apart), built once.
+ */
+function columnRanks(inner: PreparedInternals, n: number): Uint8Array {
+  if (inner.colRanks === undefined) {
+    const { dH, ranks } = inner.prep;
+    const out = new Uint8Array(n * dH);
+    for (let i = 0; i < n; i++) for (let h = 0; h < dH; h++) out[h * n + i] = ranks[i * dH + h]!;
+    inner.colRanks = out;
+  }
+  return inner.colRanks;
+}
+
+/** The column values of prepared data (node-sorting mode), from its sorted lists, built once. */
+function columnValues(inner: PreparedInternals, n: number): Float32Array {
+  if (inner.colVals === undefined) {
+    const { dP, vals, codes } = inner.prep;
+    const shift = inner.labelBits;
+    const out = new Float32Array(n * dP);
+    for (let j = 0; j < dP; j++) {
+      const base = j * n;
+      for (let p = base, e = base + n; p < e; p++) out[base + (codes[2 * p]! >> shift)] = vals[2 * p + 1]!;
+    }
+    inner.colVals = out;
+  }
+  return inner.colVals;
+}
+const PREPARED = new WeakMap<PreparedTreeData, PreparedInternals>();
+
+/**
+ * Training rows prepared once for many {@link DecisionTreeClassifier.fitPrepared} calls (ensembles):
+ * every feature rounded to float32, validated, and either sorted (a stable radix sort, kept as
+ * (value, row·label) lists) or, with at most `maxHistogramBins` distinct values, rank-encoded. Memory:
+ * about 8 bytes × rows × (features with many values) + rows × (the others). Never modified by fits.
+ */
+export class PreparedTreeData {
+  /** Number of rows. */
+  readonly rows: number;
+  /** Number of features. */
+  readonly cols: number;
+  /** Number of classes. */
+  readonly nClasses: number;
+  /** Feature names. */
+  readonly names: readonly string[];
+  /** Class index per row (a copy of the `y` given). */
+  readonly y: Int32Array;
+
+  /**
+   * Same as {@link prepareTreeData}.
+   * @throws ModelError on malformed input: shape, labels, no rows or columns, a value that is NaN,
+   *   infinite or beyond the float32 range, more rows than `2^(31 − ⌈log2 nClasses⌉)`.
+   */
+  constructor(X: FeatureMatrix, y: Int32Array, nClasses: number, options: PrepareTreeDataOptions = {}) {
+    checkMatrix(X);
+    const n = X.rows;
+    if (n < 1) throw new ModelError('cannot fit a tree on 0 rows');
+    if (X.cols < 1) throw new ModelError('cannot fit a tree on a matrix without columns');
+    checkLabels(y, n, nClasses);
+    checkRowLimit(n, nClasses);
+    const hb = options.maxHistogramBins ?? MAX_HIST_BINS;
+    if (!Number.isInteger(hb) || hb < 0 || hb > MAX_HIST_BINS) {
+      throw new ModelError(`must be an integer in [0, ${MAX_HIST_BINS}], got ${hb}`, { field: 'options.maxHistogramBins' });
+    }
+    this.rows = n;
+    this.cols = X.cols;
+    this.nClasses = nClasses;
+    this.names = [...X.names];
+    this.y = Int32Array.from(y);
+    const labelBits = Math.max(1, Math.ceil(Math.log2(nClasses)));
+    PREPARED.set(this, { prep: prepareData(X, this.y, labelBits, hb, options.shared === true), labelBits });
+  }
+
+  /**
+   * The structured-clone form for a worker thread (`postMessage`); the large arrays are shared, not
+   * copied (they are copied once into shared memory unless prepared with `shared: true`).
+   */
+  toTransfer(): PreparedTreeDataTransfer {
+    const { prep, labelBits } = internals(this);
+    const share = <T extends Uint8Array | Float64Array>(a: T): T => {
+      if (a.buffer instanceof SharedArrayBuffer) return a;
+      const b = new (a.constructor as { new (buf: SharedArrayBuffer): T })(new SharedArrayBuffer(a.byteLength));
+      b.set(a);
+      return b;
+    };
+    const parts = {
+      rows: this.rows,
+      cols: this.cols,
+      nClasses: this.nClasses,
+      names: [...this.names],
+      y: this.y,
+      labelBits,
+      kind: prep.kind,
+      slot: prep.slot,
+      dP: prep.dP,
+      dH: prep.dH,
+      pairs: share(prep.pairs),
+      ranks: share(prep.ranks),
+      uniq: prep.uniq,
+      card: prep.card,
+    };
+    return { kind: 'flowsift-prepared-tree-data', parts };
+  }
+
+  /**
+   * Rebuild prepared data from {@link toTransfer} output (in a worker thread), checking the sizes.
+   * @throws ModelError when `t` is not such an object.
+   */
+  static fromTransfer(t: PreparedTreeDataTransfer): PreparedTreeData {
+    const bad = (): never => {
+      throw new ModelError('not a PreparedTreeData transfer object');
+    };
+    if (t === null || typeof t !== 'object' || t.kind !== 'flowsift-prepared-tree-data') bad();
+    const p = t.parts as Record<string, unknown>;
+    const rows = p.rows as number;
+    const cols = p.cols as number;
+    const dP = p.dP as number;
+    const dH = p.dH as number;
+    const ok =
+      Number.isInteger(rows) && Number.isInteger(cols) && Number.isInteger(dP) && Number.isInteger(dH) && dP + dH === cols &&
+      p.y instanceof Int32Array && p.y.length === rows && p.kind instanceof Uint8Array && p.kind.length === cols &&
+      p.slot instanceof Int32Array && p.slot.length === cols && p.pairs instanceof Float64Array && p.pairs.length === rows * dP &&
+      p.ranks instanceof Uint8Array && p.ranks.length === rows * dH && p.uniq instanceof Float32Array &&
+      p.uniq.length === dH * MAX_HIST_BINS && p.card instanceof Int32Array && p.card.length === dH && Array.isArray(p.names);
+    if (!ok) bad();
+    const data = Object.create(PreparedTreeData.prototype) as PreparedTreeData;
+    Object.assign(data, { rows, cols, nClasses: p.nClasses, names: p.names, y: p.y });
+    const pairs = p.pairs as Float64Array;
+    PREPARED.set(data, {
+      labelBits: p.labelBits as number,
+      prep: {
+        kind: p.kind as Uint8Array,
+        slot: p.slot as Int32Array,
+        dP,
+        dH,
+        pairs,
+        vals: new Float32Array(pairs.buffer, pairs.byteOffset, pairs.length * 2),
+        codes: new Int32Array(pairs.buffer, pairs.byteOffset, pairs.length * 2),
+        ranks: p.ranks as Uint8Array,
+        uniq: p.uniq as Float32Array,
+        card: p.card as Int32Array,
+      },
+    });
+    return data;
+  }
+}
+
+/**
+ * Prepare training rows once for many tree fits ({@link DecisionTreeClassifier.fitPrepared}): the data
+ * of a random forest, whose trees differ only in their sample weights (bootstrap counts) and seeds.
+ * @param X training matrix, `rows × cols` (finite values within the float32 range).
+ * @param y class index per row in `[0, nClasses)`.
+ * @throws ModelError as the {@link PreparedTreeData} constructor.
+ */
+export function prepareTreeData(X: FeatureMatrix, y: Int32Array, nClasses: number, options: PrepareTreeDataOptions = {}): PreparedTreeData {
+  return new PreparedTreeData(X, y, nClasses, options);
+}
+
+function internals(data: PreparedTreeData): PreparedInternals {
+  const i = PREPARED.get(data);
+  if (i === undefined) throw new ModelError('PreparedTreeData was not built by prepareTreeData');
+  return i;
+}
+
+/** @throws ModelError unless `y` is an Int32Array of `n` class indices in `[0, nClasses)`. */
+function checkLabels(y: Int32Array, n: number, nClasses: number): void {
+  if (!Number.isInteger(nClasses) || nClasses < 1) throw new ModelError(`nClasses must be an integer ≥ 1, got ${nClasses}`);
+  if (!(y instanceof Int32Array) || y.length !== n) throw new ModelError(`y must be an Int32Array of ${n} class indices`);
+  for (let i = 0; i < n; i++) {
+    const c = y[i]!;
+    if (c < 0 || c >= nClasses) throw new ModelError(`y[${i}] = ${c} is not a class index in [0, ${nClasses})`);
+  }
+}
+
+/** @throws ModelError when the row index and the label do not fit in 31 bits together. */
+function checkRowLimit(n: number, nClasses: number): void {
+  const labelBits = Math.max(1, Math.ceil(Math.log2(nClasses)));
+  if (n > 2 ** (31 - labelBits)) {
+    throw new ModelError(`too many rows for ${nClasses} classes: at most ${2 ** (31 - labelBits)} rows per tree`);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Training internals
 // ---------------------------------------------------------------------------------------------------
@@ -711,7 +1027,8 @@ interface BuildParams {
   maxFeatures: number;
   seed: number;
   compactMaxRows: number;
-  maxHistogramBins: number;
+  /** Node-sorting split search (see {@link TreeTuning.splitSearch}). */
+  nodeSort: boolean;
 }
 
 /** Per-node class histograms of the histogram features (see TreeBuilder). */
@@ -731,6 +1048,24 @@ const MODE_SAMPLE = 2;
 const DEFAULT_COMPACT_MAX = 4096;
 /** Largest histogram (distinct values of a feature) of the histogram path; ranks are bytes. */
 const MAX_HIST_BINS = 256;
+/**
+ * Node-sorting mode: a presorted feature is filtered from its global sorted list (O(rows)) rather than
+ * gathered and sorted (O(node rows · log)) when the node holds at least 1/this of the rows (measured on
+ * the lab flow features, 26k rows: 1/12 … 1/32 are equally good, 1/2 and "never" 1.5–2× slower).
+ */
+const NODE_SORT_FILTER_RATIO = 16;
+
+/** A (value, code) pair list with its float32 and int32 views (see {@link Prepared}). */
+interface ListBuf {
+  pairs: Float64Array;
+  vals: Float32Array;
+  codes: Int32Array;
+}
+
+function listBuf(size: number): ListBuf {
+  const pairs = new Float64Array(size);
+  return { pairs, vals: new Float32Array(pairs.buffer), codes: new Int32Array(pairs.buffer) };
+}
 
 /** Growable node storage. */
 class NodeStore {
@@ -837,7 +1172,7 @@ const EMPTY = 0x7fc00000; // a NaN bit pattern: never a training value
  * low-cardinality features detected with a small per-feature hash set (row-blocked passes over `X`).
  * @throws ModelError on a value that is NaN, infinite or beyond the float32 range.
  */
-function prepareData(X: FeatureMatrix, y: Int32Array, labelBits: number, maxBins: number): Prepared {
+function prepareData(X: FeatureMatrix, y: Int32Array, labelBits: number, maxBins: number, shared = false): Prepared {
   const n = X.rows;
   const d = X.cols;
   const data = X.data;
@@ -922,10 +1257,10 @@ function prepareData(X: FeatureMatrix, y: Int32Array, labelBits: number, maxBins
     }
   }
   // Pass 2: column-major float32 of the presorted features, ranks of the histogram features.
-  const pairs = new Float64Array(n * dP);
+  const pairs = shared ? new Float64Array(new SharedArrayBuffer(n * dP * 8)) : new Float64Array(n * dP);
   const vals = new Float32Array(pairs.buffer);
   const codes = new Int32Array(pairs.buffer);
-  const ranks = new Uint8Array(n * dH);
+  const ranks = shared ? new Uint8Array(new SharedArrayBuffer(n * dH)) : new Uint8Array(n * dH);
   for (let r0 = 0; r0 < n; r0 += BLOCK) {
     const r1 = Math.min(n, r0 + BLOCK);
     for (let c = 0; c < d; c++) {
@@ -966,6 +1301,41 @@ function prepareData(X: FeatureMatrix, y: Int32Array, labelBits: number, maxBins
     }
   }
   return { kind, slot, dP, dH, pairs, vals, codes, ranks, uniq, card };
+}
+
+/**
+ * The rows `i` with `newIndex[i] ≥ 0` of prepared data (`n` rows), renumbered `newIndex[i]` (`m` rows,
+ * order kept): each sorted list filtered in one pass (it stays sorted, ties in row order), the rank
+ * matrix's rows copied. Shares the read-only parts (`kind`, `slot`, `uniq`, `card`); a histogram feature
+ * may have bins without rows in the subset, which every scan skips.
+ */
+function subsetPrepared(p: Prepared, n: number, newIndex: Int32Array, m: number, labelBits: number): Prepared {
+  const mask = (1 << labelBits) - 1;
+  const pairs = new Float64Array(m * p.dP);
+  const codes = new Int32Array(pairs.buffer);
+  const words = new Uint32Array(pairs.buffer);
+  const srcCodes = p.codes;
+  const srcWords = new Uint32Array(p.pairs.buffer, p.pairs.byteOffset, p.pairs.length * 2);
+  for (let j = 0; j < p.dP; j++) {
+    let q = 2 * j * m;
+    for (let a = 2 * j * n, e = 2 * (j + 1) * n; a < e; a += 2) {
+      const code = srcCodes[a]!;
+      const r = newIndex[code >> labelBits]!;
+      if (r < 0) continue;
+      codes[q] = (r << labelBits) | (code & mask);
+      words[q + 1] = srcWords[a + 1]!;
+      q += 2;
+    }
+  }
+  const dH = p.dH;
+  const ranks = new Uint8Array(m * dH);
+  if (dH > 0) {
+    for (let i = 0; i < n; i++) {
+      const r = newIndex[i]!;
+      if (r >= 0) ranks.set(p.ranks.subarray(i * dH, (i + 1) * dH), r * dH);
+    }
+  }
+  return { ...p, pairs, vals: new Float32Array(pairs.buffer), codes, ranks };
 }
 
 /**
@@ -1465,23 +1835,6 @@ function scanHistogram(
 }
 
 /**
- * Grow the tree depth-first (scikit-learn's DepthFirstTreeBuilder: right child pushed first, so left
- * subtrees get the lower node ids).
- * @param w per-sample weights (sample weight × class weight), or null.
- * @param cw class weights when `w` is null, or null for unit weights.
- */
-function buildTree(
-  X: FeatureMatrix,
-  y: Int32Array,
-  k: number,
-  w: Float64Array | null,
-  cw: Float64Array | null,
-  bp: BuildParams,
-): BuiltTree {
-  return new TreeBuilder(X, y, k, w, cw, bp).build();
-}
-
-/**
  * The builder. Data spaces: in the main space, for a presorted feature f the sorted (value, code) list of
  * the samples at positions `[start, end)` of a node is at `off[f] + start … off[f] + end` of `vals`/`codes`
  * (`off[f] = slot·n`), and histogram features are scanned through per-node class histograms built from
@@ -1489,7 +1842,8 @@ function buildTree(
  * makes small nodes memory-latency bound; so a node with at most `compactMaxRows` samples gets the
  * segments of its possibly non-constant features copied (histogram features counting-sorted) next to each
  * other into a workspace, where its whole subtree is grown with sorted lists only. Node order, random draws
- * and results are the same in every space.
+ * and results are the same in every space. Growth is depth-first (scikit-learn's DepthFirstTreeBuilder:
+ * right child pushed first, so left subtrees get the lower node ids).
  */
 class TreeBuilder {
   private readonly n: number;
@@ -1530,22 +1884,43 @@ class TreeBuilder {
   private wsCodes: Int32Array = new Int32Array(0);
   private readonly wsOff: Int32Array;
   private readonly rankCount = new Int32Array(MAX_HIST_BINS);
+  // Node-sorting mode: rows taking part, column values, two list buffers, node stamps of the rows.
+  private readonly m: number;
+  private readonly colVals: Float32Array;
+  private readonly colRanks: Uint8Array;
+  private nsA: ListBuf = listBuf(0);
+  private nsB: ListBuf = listBuf(0);
+  private stamp = new Int32Array(0);
+  private stampId = 0;
 
+  /**
+   * @param prep the rows' prepared data (presorted mode: its sorted lists are partitioned in place, the
+   *   builder owns them; node-sorting mode: read only).
+   * @param n rows in `prep`; `d` features.
+   * @param w per-sample weights (sample weight × class weight), or null.
+   * @param cw class weights when `w` is null, or null for unit weights.
+   * @param rows node-sorting mode: the rows taking part (ascending; the others have weight 0).
+   * @param colVals node-sorting mode: float32 values of the presorted features, `colVals[slot·n + row]`.
+   * @param colRanks node-sorting mode: ranks of the histogram features, `colRanks[slot·n + row]`.
+   */
   constructor(
-    X: FeatureMatrix,
+    prep: Prepared,
+    n: number,
+    d: number,
     private readonly y: Int32Array,
     private readonly k: number,
     private readonly w: Float64Array | null,
     cw: Float64Array | null,
     private readonly bp: BuildParams,
+    rows: Int32Array | null = null,
+    colVals: Float32Array | null = null,
+    colRanks: Uint8Array | null = null,
   ) {
-    const n = X.rows;
-    const d = X.cols;
     this.n = n;
     this.d = d;
     this.shift = Math.max(1, Math.ceil(Math.log2(k)));
     this.mask = (1 << this.shift) - 1;
-    this.prep = prepareData(X, y, this.shift, Math.min(bp.maxHistogramBins, MAX_HIST_BINS));
+    this.prep = prep;
     this.mainOff = new Int32Array(d);
     for (let f = 0; f < d; f++) this.mainOff[f] = this.prep.kind[f] ? -1 : this.prep.slot[f]! * n;
     this.compactMax = Math.min(bp.compactMaxRows, n);
@@ -1553,11 +1928,23 @@ class TreeBuilder {
     this.unit = w === null && cw === null;
     this.mode = w !== null ? MODE_SAMPLE : cw !== null ? MODE_CLASS : MODE_UNIT;
     this.cwArr = cw ?? new Float64Array(k).fill(1);
-    this.samples = new Int32Array(n);
-    for (let i = 0; i < n; i++) this.samples[i] = i;
-    this.mark = new Uint8Array(n);
-    this.tC = new Int32Array(n);
-    this.tP = new Float64Array(n);
+    const nodeSort = rows !== null;
+    if (nodeSort) this.samples = Int32Array.from(rows);
+    else {
+      this.samples = new Int32Array(n);
+      for (let i = 0; i < n; i++) this.samples[i] = i;
+    }
+    this.m = this.samples.length;
+    this.mark = new Uint8Array(nodeSort ? 0 : n);
+    this.tC = new Int32Array(nodeSort ? 0 : n);
+    this.tP = new Float64Array(nodeSort ? 0 : n);
+    this.colVals = colVals ?? new Float32Array(0);
+    this.colRanks = colRanks ?? new Uint8Array(0);
+    if (nodeSort) {
+      this.nsA = listBuf(this.m);
+      this.nsB = listBuf(this.m);
+      this.stamp = new Int32Array(n);
+    }
     this.features = new Int32Array(d);
     for (let f = 0; f < d; f++) this.features[f] = f;
     this.constantFeatures = new Int32Array(d);
@@ -1577,8 +1964,246 @@ class TreeBuilder {
   }
 
   build(): BuiltTree {
-    this.grow(this.prep.pairs, this.prep.vals, this.prep.codes, this.mainOff, [0, this.n, 0, -1, 0, Infinity, 0, -1], true);
+    if (this.bp.nodeSort) this.growNodeSort([0, this.m, 0, -1, 0, Infinity, 0, -1]);
+    else this.grow(this.prep.pairs, this.prep.vals, this.prep.codes, this.mainOff, [0, this.n, 0, -1, 0, Infinity, 0, -1], true);
     return this.store.finish(this.maxDepthSeen);
+  }
+
+  /**
+   * The node's rows `samples[start … end)` sorted on feature `f`, as (value, code) pairs in
+   * `out[0 … end − start)` (the layout of the presorted lists). Histogram features: counting sort on the
+   * ranks. Presorted features: at a large node, the feature's global sorted list filtered to the node's
+   * rows (stamped); at a small one, the rows' values gathered and sorted (a pair as a float64 orders as its
+   * float32 value, then its code: the value is the high word).
+   */
+  private gatherSorted(f: number, start: number, end: number, buf: ListBuf, stamped: boolean): boolean {
+    const s = end - start;
+    const { samples, y, shift, n } = this;
+    const { kind, slot, uniq } = this.prep;
+    const { pairs: out, vals: outVals, codes: outCodes } = buf;
+    if (kind[f]) {
+      const h = slot[f]!;
+      const u = h * MAX_HIST_BINS;
+      const ranks = this.colRanks;
+      const rb = h * n;
+      const rankCount = this.rankCount;
+      rankCount.fill(0);
+      for (let p = start; p < end; p++) rankCount[ranks[rb + samples[p]!]!]++;
+      let acc = 0;
+      for (let b = 0; b < MAX_HIST_BINS; b++) {
+        const c = rankCount[b]!;
+        rankCount[b] = acc;
+        acc += c;
+      }
+      for (let p = start; p < end; p++) {
+        const i = samples[p]!;
+        const b = ranks[rb + i]!;
+        const q = rankCount[b]++;
+        outVals[2 * q + 1] = uniq[u + b]!;
+        outCodes[2 * q] = (i << shift) | y[i]!;
+      }
+      return stamped;
+    }
+    const j = slot[f]!;
+    if (s * NODE_SORT_FILTER_RATIO >= n) {
+      if (!stamped) {
+        const id = ++this.stampId;
+        for (let p = start; p < end; p++) this.stamp[samples[p]!] = id;
+        stamped = true;
+      }
+      const id = this.stampId;
+      const stamp = this.stamp;
+      const { codes, pairs } = this.prep;
+      let q = 0;
+      for (let p = j * n, e = (j + 1) * n; p < e; p++) {
+        if (stamp[codes[2 * p]! >> shift] === id) out[q++] = pairs[p]!;
+      }
+      return stamped;
+    }
+    const colVals = this.colVals;
+    const base = j * n;
+    for (let t = 0; t < s; t++) {
+      const i = samples[start + t]!;
+      outCodes[2 * t] = (i << shift) | y[i]!;
+      outVals[2 * t + 1] = colVals[base + i]!;
+    }
+    out.subarray(0, s).sort();
+    return stamped;
+  }
+
+  /**
+   * Depth-first growth in node-sorting mode (records as in {@link grow}): at each node, only the features
+   * drawn are sorted ({@link gatherSorted}) and scanned, with the same scans, candidate order, constant
+   * bookkeeping and random draws as the presorted mode, so the same tree; a split partitions the row list
+   * only. Cost per node: O(visited features × node rows × log) instead of O(all features × node rows) —
+   * the better trade when few features are drawn per split (random forests).
+   */
+  private growNodeSort(stack: number[]): void {
+    const { d, k, y, w, shift, mask, unit, mode, cwArr, samples, features, constantFeatures, rng, store } = this;
+    const { total, leftTot, counts, st, sumLeft } = this;
+    const { maxDepth, minSamplesSplit, minSamplesLeaf: msl, minImpurityDecrease, maxFeatures } = this.bp;
+    let cur = this.nsA;
+    let best = this.nsB;
+
+    while (stack.length > 0) {
+      stack.pop(); // no saved histograms in this mode
+      const nConstIn = stack.pop()!;
+      let impurity = stack.pop()!;
+      const isLeft = stack.pop()!;
+      const parent = stack.pop()!;
+      const depth = stack.pop()!;
+      const end = stack.pop()!;
+      const start = stack.pop()!;
+      const nNode = end - start;
+
+      total.fill(0);
+      let wn = 0;
+      if (unit) {
+        for (let p = start; p < end; p++) total[y[samples[p]!]!]++;
+        wn = nNode;
+      } else {
+        counts.fill(0);
+        if (mode === MODE_CLASS) {
+          for (let p = start; p < end; p++) counts[y[samples[p]!]!]++;
+          for (let c = 0; c < k; c++) {
+            total[c] = counts[c]! * cwArr[c]!;
+            wn += total[c]!;
+          }
+        } else {
+          for (let p = start; p < end; p++) {
+            const i = samples[p]!;
+            total[y[i]!] += w![i]!;
+            counts[y[i]!]++;
+            wn += w![i]!;
+          }
+        }
+        let present = 0;
+        for (let c = 0; c < k; c++) if (counts[c]! > 0) present++;
+        if (present <= 1) impurity = 0;
+      }
+      let isLeaf = depth >= maxDepth || nNode < minSamplesSplit || nNode < 2 * msl;
+      if (this.first) {
+        impurity = gini(total, k, wn);
+        this.first = false;
+      }
+      isLeaf = isLeaf || impurity <= EPSILON;
+
+      let nConst = nConstIn;
+      let found = false;
+      let impL = 0;
+      let impR = 0;
+      let pos = 0;
+      if (!isLeaf) {
+        st.proxy = -Infinity;
+        st.feature = -1;
+        st.pos = 0;
+        st.hist = false;
+        let sqTotal = 0;
+        for (let c = 0; c < k; c++) sqTotal += total[c]! * total[c]!;
+        let stamped = false;
+        const nKnown = nConst;
+        let fi = d;
+        let nDrawn = 0;
+        let nFound = 0;
+        let nVisited = 0;
+        while (fi > nConst && (nVisited < maxFeatures || nVisited <= nFound + nDrawn)) {
+          nVisited++;
+          let fj = rng.int(nDrawn, fi - nFound);
+          if (fj < nKnown) {
+            const t = features[nDrawn]!;
+            features[nDrawn] = features[fj]!;
+            features[fj] = t;
+            nDrawn++;
+            continue;
+          }
+          fj += nFound;
+          const f = features[fj]!;
+          stamped = this.gatherSorted(f, start, end, cur, stamped);
+          const { vals, codes } = cur;
+          const constant = vals[2 * nNode - 1]! <= Math.fround(vals[1]! + FEATURE_THRESHOLD);
+          if (!constant) {
+            const before = st.proxy;
+            if (mode === MODE_UNIT) scanUnit(vals, codes, mask, 0, nNode, k, total, sqTotal, this.icnt, wn, msl, f, st);
+            else if (mode === MODE_CLASS) scanClassWeighted(vals, codes, mask, cwArr, 0, nNode, k, total, sqTotal, sumLeft, wn, msl, f, st);
+            else scanWeighted(vals, codes, mask, shift, w!, 0, nNode, k, total, sqTotal, sumLeft, wn, msl, f, st);
+            if (st.proxy !== before) {
+              // This feature holds the best split so far: keep its sorted list.
+              const t = best;
+              best = cur;
+              cur = t;
+            }
+          }
+          if (constant) {
+            features[fj] = features[nConst]!;
+            features[nConst] = f;
+            nFound++;
+            nConst++;
+            continue;
+          }
+          fi--;
+          features[fj] = features[fi]!;
+          features[fi] = f;
+        }
+        for (let j = 0; j < nKnown; j++) features[j] = constantFeatures[j]!;
+        for (let j = nKnown; j < nConst; j++) constantFeatures[j] = features[j]!;
+
+        if (st.feature >= 0) {
+          const codes = best.codes;
+          pos = st.pos;
+          leftTot.fill(0);
+          let wnl = 0;
+          if (mode !== MODE_SAMPLE) {
+            for (let p = 0; p < pos; p++) leftTot[codes[2 * p]! & mask]++;
+            wnl = pos;
+            if (mode === MODE_CLASS) {
+              wnl = 0;
+              for (let c = 0; c < k; c++) {
+                leftTot[c] = leftTot[c]! * cwArr[c]!;
+                wnl += leftTot[c]!;
+              }
+            }
+          } else {
+            for (let p = 0; p < pos; p++) {
+              const code = codes[2 * p]!;
+              const wi = w![code >> shift]!;
+              leftTot[code & mask] += wi;
+              wnl += wi;
+            }
+          }
+          const wnr = wn - wnl;
+          let sqL = 0;
+          let sqR = 0;
+          for (let c = 0; c < k; c++) {
+            const l = leftTot[c]!;
+            const r = total[c]! - l;
+            sqL += l * l;
+            sqR += r * r;
+          }
+          impL = 1.0 - sqL / (wnl * wnl);
+          impR = 1.0 - sqR / (wnr * wnr);
+          const improvement = (wn / this.weightedTotal) * (impurity - (wnr / wn) * impR - (wnl / wn) * impL);
+          found = !(improvement + EPSILON < minImpurityDecrease);
+        }
+        isLeaf = !found;
+      }
+
+      const node = isLeaf
+        ? store.add(TREE_UNDEFINED, TREE_UNDEFINED, impurity, nNode, wn, total)
+        : store.add(st.feature, st.threshold, impurity, nNode, wn, total);
+      if (parent >= 0) {
+        if (isLeft) store.left[parent] = node;
+        else store.right[parent] = node;
+      }
+      if (depth > this.maxDepthSeen) this.maxDepthSeen = depth;
+
+      if (!isLeaf) {
+        // The rows in the split feature's order: the left child's first.
+        const codes = best.codes;
+        for (let t = 0; t < nNode; t++) samples[start + t] = codes[2 * t]! >> shift;
+        stack.push(start + pos, end, depth + 1, node, 0, impR, nConst, -1);
+        stack.push(start, start + pos, depth + 1, node, 1, impL, nConst, -1);
+      }
+    }
   }
 
   /**

@@ -1,7 +1,12 @@
-/** `flowsift train CAPTURE... (--label NAME | --labels FILE) --model DIR [--max-depth N]`. */
+/**
+ * `flowsift train CAPTURE... (--label NAME | --labels FILE) --model DIR [--algo tree|mlp|autoencoder]
+ * [--max-depth N] [--epochs N]`.
+ */
 import type { Command } from 'commander';
-import { saveBundle } from '../../model/bundle.js';
-import { createMatrix } from '../../model/matrix.js';
+import { BENIGN } from '../../dataset/labels.js';
+import type { FlowRecords } from '../../dataset/collect.js';
+import { AUTOENCODER_CLASS_NAMES, saveBundle } from '../../model/bundle.js';
+import { createMatrix, selectRows } from '../../model/matrix.js';
 import { StandardScaler } from '../../model/scaler.js';
 import { DecisionTreeClassifier } from '../../model/tree.js';
 import { UsageError } from '../errors.js';
@@ -27,7 +32,9 @@ export function registerTrain(program: Command): void {
       .option('--min-samples-leaf <n>', 'minimum flows per leaf', '1')
       .option('--class-weight <mode>', "'balanced' weighs classes inversely to their frequency (default: none)")
       .option('--features <list>', 'comma-separated model inputs (default: every registry feature, no identifiers)')
-      .option('--seed <n>', 'random seed for tie-breaking between equal splits', '0')
+      .option('--seed <n>', 'random seed (tree: tie-breaking between equal splits; mlp/autoencoder: every random choice)', '0')
+      .option('--algo <name>', 'tree (CART), mlp (neural network classifier) or autoencoder (anomaly detector trained on the BENIGN flows only)', 'tree')
+      .option('--epochs <n>', 'mlp/autoencoder: maximum training epochs (early stopping may end sooner)')
       .option('-q, --quiet', 'no summary on stderr'),
   ).action(async (captures: string[], o: Record<string, unknown>) => {
     const labeller = labellerFrom(o, true)!;
@@ -37,6 +44,12 @@ export function registerTrain(program: Command): void {
     const seed = Number(o.seed);
     if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got '${String(o.seed)}'`);
     const features = featureList(o);
+    const algo = String(o.algo);
+    if (!['tree', 'mlp', 'autoencoder'].includes(algo)) throw new UsageError(`--algo must be tree, mlp or autoencoder, got '${algo}'`);
+    if (algo !== 'tree' && o.maxDepth !== undefined) throw new UsageError('--max-depth applies to --algo tree only');
+    if (algo === 'tree' && o.epochs !== undefined) throw new UsageError('--epochs applies to --algo mlp and autoencoder only');
+    if (algo === 'autoencoder' && o.classWeight !== undefined) throw new UsageError('--class-weight does not apply to --algo autoencoder');
+    const epochs = o.epochs === undefined ? undefined : positiveInt('--epochs', o.epochs);
 
     const t0 = performance.now();
     const records = await collectRecords(captures, o, labeller);
@@ -46,6 +59,10 @@ export function registerTrain(program: Command): void {
     const classNames = counts.map(([l]) => l);
     const classIndex = new Map(classNames.map((c, i) => [c, i]));
     const y = Int32Array.from(records.labels, (l) => classIndex.get(l)!);
+    if (algo !== 'tree') {
+      await trainNetwork(algo, captures, o, { records, features, counts, classNames, y, seed, epochs, tExtract, labels: labeller.description });
+      return;
+    }
 
     const t1 = performance.now();
     const X = createMatrix(records.rows, features.length, features, records.select(features));
@@ -101,4 +118,84 @@ function accuracy(pred: Int32Array, y: Int32Array): number {
   let ok = 0;
   for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) ok++;
   return y.length ? ok / y.length : 0;
+}
+
+interface NetworkJob {
+  records: FlowRecords;
+  features: string[];
+  counts: [string, number][];
+  classNames: string[];
+  y: Int32Array;
+  seed: number;
+  epochs: number | undefined;
+  tExtract: number;
+  labels: string;
+}
+
+/**
+ * `--algo mlp | autoencoder`: TensorFlow.js (imported only here). The MLP trains on every flow; the
+ * autoencoder, and its scaler, on the BENIGN flows only (class names ANOMALY, BENIGN).
+ */
+async function trainNetwork(algo: string, captures: string[], o: Record<string, unknown>, job: NetworkJob): Promise<void> {
+  const { records, features, counts, classNames, y, seed, epochs, tExtract } = job;
+  const t1 = performance.now();
+  const all = createMatrix(records.rows, features.length, features, records.select(features));
+  const meter = { idleTimeoutS: Number(o.idleTimeout), activeTimeoutS: Number(o.activeTimeout), tcpTermination: o.tcpTermination !== false, tunnels: o.tunnels !== false };
+  const width = Math.max(...classNames.map((c) => c.length), 5);
+  const perClass = counts.map(([c, n]) => `  ${c.padEnd(width)}  ${n.toLocaleString('en-US').padStart(9)} flows`);
+  const dir = String(o.model);
+  let lines: string[];
+  if (algo === 'mlp') {
+    const { MLPClassifier } = await import('../../model/mlp.js');
+    const scaler = new StandardScaler().fit(all);
+    const Xs = scaler.transform(all);
+    const mlp = await new MLPClassifier({ seed, epochs, classWeight: o.classWeight === 'balanced' ? 'balanced' : null }).fit(Xs, y, classNames.length);
+    const tFit = (performance.now() - t1) / 1000;
+    const trainAcc = accuracy(mlp.predict(Xs), y);
+    const h = mlp.history!;
+    saveBundle(dir, {
+      featureNames: features, classNames, scaler, model: mlp, flowsiftVersion: VERSION,
+      training: {
+        captures, labels: job.labels, flows: records.rows, flowsPerClass: Object.fromEntries(counts), algo: 'mlp',
+        params: { ...mlp.params, seed }, meter, epochs: h.epochs, bestEpoch: h.bestEpoch, backend: h.backend,
+        trainingAccuracy: trainAcc, extractSeconds: tExtract, fitSeconds: tFit,
+      },
+    });
+    lines = [
+      `trained MLP [${mlp.params.hiddenLayers.join(', ')}] on ${records.rows.toLocaleString('en-US')} flows, ${features.length} features`,
+      ...perClass,
+      `${h.epochs} epochs (weights of epoch ${h.bestEpoch}${h.stoppedEarly ? ', early stop' : ''}), training accuracy ${trainAcc.toFixed(4)}`,
+      `time: extract ${tExtract.toFixed(2)} s, scale + fit ${tFit.toFixed(2)} s (TensorFlow.js ${h.backend})`,
+    ];
+  } else {
+    const benign: number[] = [];
+    records.labels.forEach((l, i) => {
+      if (l === BENIGN) benign.push(i);
+    });
+    if (benign.length < 10) throw new UsageError(`--algo autoencoder trains on ${BENIGN} flows; the training captures have ${benign.length} (at least 10 needed)`);
+    const { AutoencoderDetector } = await import('../../model/autoencoder.js');
+    const Xb = selectRows(all, benign);
+    const scaler = new StandardScaler().fit(Xb);
+    const det = await new AutoencoderDetector({ seed, epochs }).fit(scaler.transform(Xb));
+    const tFit = (performance.now() - t1) / 1000;
+    const h = det.history!;
+    const cal = det.calibration!;
+    saveBundle(dir, {
+      featureNames: features, classNames: [...AUTOENCODER_CLASS_NAMES], scaler, model: det, flowsiftVersion: VERSION,
+      training: {
+        captures, labels: job.labels, flows: records.rows, flowsPerClass: Object.fromEntries(counts), benignFlows: benign.length,
+        algo: 'autoencoder', params: { ...det.params }, meter, epochs: h.epochs, bestEpoch: h.bestEpoch, backend: h.backend,
+        threshold: det.threshold, calibration: cal, extractSeconds: tExtract, fitSeconds: tFit,
+      },
+    });
+    lines = [
+      `trained autoencoder [${det.params.hiddenLayers.join(', ')}] on ${benign.length.toLocaleString('en-US')} ${BENIGN} flows of ${records.rows.toLocaleString('en-US')}, ${features.length} features`,
+      ...perClass,
+      `threshold ${det.threshold.toPrecision(6)}: the ${cal.quantile} quantile of the reconstruction errors of ${cal.rows} held-out ${BENIGN} flows`,
+      `${h.epochs} epochs (weights of epoch ${h.bestEpoch}${h.stoppedEarly ? ', early stop' : ''})`,
+      `time: extract ${tExtract.toFixed(2)} s, scale + fit ${tFit.toFixed(2)} s (TensorFlow.js ${h.backend})`,
+    ];
+  }
+  lines.push(`model written to ${dir}/model.json and ${dir}/weights.bin`);
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
