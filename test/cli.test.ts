@@ -147,6 +147,26 @@ describe('flowsift train / evaluate / score on the example', () => {
   });
 });
 
+describe('train and evaluate from flow tables (CSV)', () => {
+  it('a tree trained on the extracted CSV equals the tree trained on the capture; evaluate reads the CSV too', () => {
+    const csv = join(tmp, 'table.csv');
+    expect(flowsift(['extract', EXAMPLE, '--labels', LABELS, '-o', csv, '-q']).code).toBe(0);
+    const a = flowsift(['train', csv, '--model', join(tmp, 'from-csv'), '--max-depth', '6', '-q']);
+    const b = flowsift(['train', EXAMPLE, '--labels', LABELS, '--model', join(tmp, 'from-pcap'), '--max-depth', '6', '-q']);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    const ma = JSON.parse(readFileSync(join(tmp, 'from-csv', 'model.json'), 'utf8'));
+    const mb = JSON.parse(readFileSync(join(tmp, 'from-pcap', 'model.json'), 'utf8'));
+    expect(ma.model).toEqual(mb.model);
+    expect(ma.scaler).toEqual(mb.scaler);
+    const fromCsv = JSON.parse(flowsift(['evaluate', csv, '--model', MODEL, '--json', '-q']).stdout);
+    const fromPcap = JSON.parse(flowsift(['evaluate', EXAMPLE, '--labels', LABELS, '--model', MODEL, '--json', '-q']).stdout);
+    expect(fromCsv.confusion_matrix).toEqual(fromPcap.confusion_matrix);
+    expectOneLineError(flowsift(['train', csv, EXAMPLE, '--model', join(tmp, 'mixed')]), 2, /captures or flow tables/);
+    expectOneLineError(flowsift(['train', csv, '--labels', LABELS, '--model', join(tmp, 'mixed')]), 2, /Label column/);
+  });
+});
+
 describe('errors: one line, no stack trace, exit 2 for usage and 1 for bad input', () => {
   it('usage errors', () => {
     expectOneLineError(flowsift(['train', EXAMPLE, '--labels', LABELS]), 2, /--model/);

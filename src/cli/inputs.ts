@@ -10,6 +10,7 @@ import type { FinishedFlow, MeterOptions } from '../features/meter.js';
 import type { Labeller } from '../dataset/labels.js';
 import { ConstantLabeller, RuleLabeller } from '../dataset/labels.js';
 import { FlowRecords } from '../dataset/collect.js';
+import { isFlowTable, readFlowTables, tableSummaryLine } from '../dataset/table.js';
 import { createFeatureSet, defaultModelFeatures } from '../features/registry.js';
 import { PROFILES, PROFILE_NAMES, isProfileName, profileOptions } from '../flow/profiles.js';
 import { UsageError } from './errors.js';
@@ -162,4 +163,32 @@ export function featureList(o: Record<string, unknown>): string[] {
   if (unknown.length) throw new UsageError(`unknown feature(s): ${unknown.join(', ')} (see docs/features.md)`);
   if (want.length === 0) throw new UsageError('--features names no feature');
   return want;
+}
+
+/**
+ * Training/evaluation inputs: captures (labelled by `--label`/`--labels`) or flow tables in CSV (flowsift's
+ * `extract` output, CICFlowMeter or CIC-IDS2017 files, labelled by their `Label` column). Inputs of one command
+ * are all captures or all tables.
+ * @param features model inputs to read from tables (all registry features the table has when omitted)
+ * @throws UsageError for mixed inputs, or label options given with tables; TableError, CaptureError, DatasetError
+ */
+export async function loadInputs(
+  paths: readonly string[], o: Record<string, unknown>, labelsRequired: boolean, features?: readonly string[],
+): Promise<{ records: FlowRecords; labels: string }> {
+  const tables = paths.filter((p) => p !== '-' && isFlowTable(p));
+  if (tables.length === 0) {
+    const labeller = labellerFrom(o, labelsRequired);
+    return { records: await collectRecords(paths, o, labeller), labels: labeller?.description ?? 'unlabelled' };
+  }
+  if (tables.length !== paths.length) throw new UsageError('give either captures or flow tables (CSV), not both');
+  if (o.label !== undefined || o.labels !== undefined) throw new UsageError('flow tables carry their labels in their Label column: --label/--labels apply to captures');
+  let utcOffsetMinutes = 0;
+  if (o.utcOffset !== undefined) {
+    utcOffsetMinutes = Number(o.utcOffset);
+    if (!Number.isInteger(utcOffsetMinutes) || Math.abs(utcOffsetMinutes) > 24 * 60) throw new UsageError(`--utc-offset must be whole minutes, got '${String(o.utcOffset)}'`);
+  }
+  const records = await readFlowTables(paths, { features, requireLabels: labelsRequired, utcOffsetMinutes });
+  for (const w of records.warnings) process.stderr.write(`flowsift: warning: ${w}\n`);
+  for (const t of records.tables) info(o, tableSummaryLine(t));
+  return { records, labels: `Label column of ${paths.length} flow table(s)` };
 }

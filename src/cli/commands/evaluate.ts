@@ -11,7 +11,7 @@ import type { AutoencoderDetector } from '../../model/autoencoder.js';
 import { loadBundleAsync, ModelPipeline } from '../../model/bundle.js';
 import { createMatrix } from '../../model/matrix.js';
 import { UsageError } from '../errors.js';
-import { addMeterOptions, collectRecords, labellerFrom } from '../inputs.js';
+import { addMeterOptions, loadInputs } from '../inputs.js';
 
 /** Parses `--threshold` (a finite number ≥ 0). @throws UsageError */
 export function thresholdOption(text: unknown): number {
@@ -24,16 +24,16 @@ export function registerEvaluate(program: Command): void {
   addMeterOptions(
     program.command('evaluate')
       .description('predict the flows of labelled captures with a model; print scikit-learn\'s classification report and a confusion matrix')
-      .argument('<capture...>', 'labelled test captures (not the training ones)')
+      .argument('<input...>', 'labelled test captures (not the training ones), or flow tables (CSV with a Label column)')
       .requiredOption('--model <dir>', 'model bundle directory')
       .option('--labels <file>', 'label rules CSV: label,ip,start,end (epoch seconds)')
       .option('--label <name>', 'every flow has this true label')
       .option('--digits <n>', 'digits in the report', '2')
       .option('--threshold <t>', 'autoencoder: anomaly threshold on the reconstruction error (default: the one stored in the model)')
       .option('--json', 'print one JSON object {accuracy, macro_f1, weighted_f1, classes, confusion_matrix}')
+      .option('--utc-offset <minutes>', 'flow tables: offset of their zone-less timestamps from UTC (CIC-IDS2017: -180)')
       .option('-q, --quiet', 'no capture summary on stderr'),
   ).action(async (captures: string[], o: Record<string, unknown>) => {
-    const labeller = labellerFrom(o, true)!;
     const digits = Number(o.digits);
     if (!Number.isInteger(digits) || digits < 0 || digits > 15) throw new UsageError(`--digits must be an integer 0..15, got '${String(o.digits)}'`);
     const threshold = o.threshold === undefined ? undefined : thresholdOption(o.threshold);
@@ -43,7 +43,7 @@ export function registerEvaluate(program: Command): void {
       if (!detector) throw new UsageError(`--threshold applies to autoencoder models; ${String(o.model)} holds a '${bundle.model.algo}' model`);
       detector.threshold = threshold;
     }
-    const records = await collectRecords(captures, o, labeller);
+    const { records } = await loadInputs(captures, o, true, bundle.featureNames);
     if (records.rows === 0) throw new UsageError('the captures hold no IP flow to evaluate');
     const X = createMatrix(records.rows, records.names.length, [...records.names], records.data.subarray(0, records.rows * records.names.length));
     const pipeline = new ModelPipeline(bundle);

@@ -10,7 +10,7 @@ import { createMatrix, selectRows } from '../../model/matrix.js';
 import { StandardScaler } from '../../model/scaler.js';
 import { DecisionTreeClassifier } from '../../model/tree.js';
 import { UsageError } from '../errors.js';
-import { addMeterOptions, collectRecords, featureList, labelCounts, labellerFrom } from '../inputs.js';
+import { addMeterOptions, loadInputs, featureList, labelCounts } from '../inputs.js';
 import { VERSION } from '../version.js';
 
 /** Parses a positive integer option. @throws UsageError */
@@ -24,7 +24,7 @@ export function registerTrain(program: Command): void {
   addMeterOptions(
     program.command('train')
       .description('extract flows, standardize features (fit on these flows) and fit a decision tree; save a model bundle')
-      .argument('<capture...>', 'labelled training captures')
+      .argument('<input...>', 'labelled training captures, or flow tables (CSV with a Label column: flowsift extract, CICFlowMeter, CIC-IDS2017)')
       .requiredOption('--model <dir>', 'model bundle directory to write (model.json)')
       .option('--label <name>', 'give every flow this label')
       .option('--labels <file>', 'label rules CSV: label,ip,start,end (epoch seconds)')
@@ -35,9 +35,9 @@ export function registerTrain(program: Command): void {
       .option('--seed <n>', 'random seed (tree: tie-breaking between equal splits; mlp/autoencoder: every random choice)', '0')
       .option('--algo <name>', 'tree (CART), mlp (neural network classifier) or autoencoder (anomaly detector trained on the BENIGN flows only)', 'tree')
       .option('--epochs <n>', 'mlp/autoencoder: maximum training epochs (early stopping may end sooner)')
+      .option('--utc-offset <minutes>', 'flow tables: offset of their zone-less timestamps from UTC (CIC-IDS2017: -180)')
       .option('-q, --quiet', 'no summary on stderr'),
   ).action(async (captures: string[], o: Record<string, unknown>) => {
-    const labeller = labellerFrom(o, true)!;
     const maxDepth = o.maxDepth === undefined ? null : positiveInt('--max-depth', o.maxDepth);
     const minSamplesLeaf = positiveInt('--min-samples-leaf', o.minSamplesLeaf);
     if (o.classWeight !== undefined && o.classWeight !== 'balanced') throw new UsageError("--class-weight takes 'balanced'");
@@ -52,7 +52,7 @@ export function registerTrain(program: Command): void {
     const epochs = o.epochs === undefined ? undefined : positiveInt('--epochs', o.epochs);
 
     const t0 = performance.now();
-    const records = await collectRecords(captures, o, labeller);
+    const { records, labels } = await loadInputs(captures, o, true, features);
     const tExtract = (performance.now() - t0) / 1000;
     if (records.rows === 0) throw new UsageError('the training captures hold no IP flow');
     const counts = labelCounts(records.labels);
@@ -60,7 +60,7 @@ export function registerTrain(program: Command): void {
     const classIndex = new Map(classNames.map((c, i) => [c, i]));
     const y = Int32Array.from(records.labels, (l) => classIndex.get(l)!);
     if (algo !== 'tree') {
-      await trainNetwork(algo, captures, o, { records, features, counts, classNames, y, seed, epochs, tExtract, labels: labeller.description });
+      await trainNetwork(algo, captures, o, { records, features, counts, classNames, y, seed, epochs, tExtract, labels });
       return;
     }
 
@@ -84,7 +84,7 @@ export function registerTrain(program: Command): void {
       flowsiftVersion: VERSION,
       training: {
         captures,
-        labels: labeller.description,
+        labels,
         flows: records.rows,
         flowsPerClass: Object.fromEntries(counts),
         algo: 'tree',
