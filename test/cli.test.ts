@@ -147,6 +147,24 @@ describe('flowsift train / evaluate / score on the example', () => {
   });
 });
 
+describe('train --test-split', () => {
+  it('holds out a stratified (or time-ordered) share of the flows and prints the report on it', () => {
+    const r = flowsift(['train', EXAMPLE, '--labels', LABELS, '--model', join(tmp, 'split'), '--test-split', '0.25', '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    const m = /split: ([\d,]+) of ([\d,]+) flows held out for testing \(stratified by class, seed 0\); training on ([\d,]+)/.exec(r.stdout);
+    expect(m).not.toBeNull();
+    const [held, all, trained] = m!.slice(1).map((x) => Number(x.replace(/,/g, '')));
+    expect(held + trained).toBe(all);
+    expect(held / all).toBeCloseTo(0.25, 2);
+    expect(r.stdout).toMatch(/held-out flows \([\d,]+\):\n {14}precision/);
+    // PortScan (2,000 flows) is split in proportion: 500 in the held-out report.
+    expect(r.stdout).toMatch(/\n {4}PortScan +\d\.\d{4} +\d\.\d{4} +\d\.\d{4} +500\n/);
+    const t = flowsift(['train', EXAMPLE, '--labels', LABELS, '--model', join(tmp, 'split-t'), '--test-split', '0.25', '--split', 'time', '-q']);
+    expect(t.stdout).toMatch(/time-ordered: the latest flows/);
+    expectOneLineError(flowsift(['train', EXAMPLE, '--labels', LABELS, '--model', join(tmp, 'x'), '--test-split', '1.5']), 2, /--test-split/);
+  });
+});
+
 describe('train and evaluate from flow tables (CSV)', () => {
   it('a tree trained on the extracted CSV equals the tree trained on the capture; evaluate reads the CSV too', () => {
     const csv = join(tmp, 'table.csv');

@@ -88,4 +88,26 @@ export class FlowRecords {
     for (let r = 0; r < this.rows; r++) for (let j = 0; j < k; j++) out[r * k + j] = this.data[r * c + idx[j]];
     return out;
   }
+
+  /** A new record set holding rows `indices` (in that order), with the same feature names and sources. */
+  subset(indices: ArrayLike<number>): FlowRecords {
+    const out = new FlowRecords(this.names, Math.max(1, indices.length));
+    out.sources.push(...this.sources);
+    const c = this.names.length;
+    for (let k = 0; k < indices.length; k++) {
+      const r = indices[k];
+      if (!(r >= 0 && r < this.rows)) throw new RangeError(`row ${r} out of range 0..${this.rows - 1}`);
+      out.data.set(this.data.subarray(r * c, (r + 1) * c), k * c);
+      out.srcIp.push(this.srcIp[r]);
+      out.dstIp.push(this.dstIp[r]);
+      out.srcPort[k] = this.srcPort[r];
+      out.dstPort[k] = this.dstPort[r];
+      out.protocol[k] = this.protocol[r];
+      out.firstSeenUs[k] = this.firstSeenUs[r];
+      out.source[k] = this.source[r];
+      out.labels.push(this.labels[r]);
+    }
+    out.rows = indices.length;
+    return out;
+  }
 }

@@ -5,11 +5,13 @@
 import type { Command } from 'commander';
 import { BENIGN } from '../../dataset/labels.js';
 import type { FlowRecords } from '../../dataset/collect.js';
-import { AUTOENCODER_CLASS_NAMES, saveBundle } from '../../model/bundle.js';
+import { AUTOENCODER_CLASS_NAMES, loadBundleAsync, ModelPipeline, saveBundle } from '../../model/bundle.js';
 import { createMatrix, selectRows } from '../../model/matrix.js';
 import { StandardScaler } from '../../model/scaler.js';
 import { DecisionTreeClassifier } from '../../model/tree.js';
 import { UsageError } from '../errors.js';
+import { splitRows } from '../../dataset/split.js';
+import { classificationReport } from '../../eval/report.js';
 import { addMeterOptions, loadInputs, featureList, labelCounts } from '../inputs.js';
 import { VERSION } from '../version.js';
 
@@ -34,6 +36,8 @@ export function registerTrain(program: Command): void {
       .option('--features <list>', 'comma-separated model inputs (default: every registry feature, no identifiers)')
       .option('--seed <n>', 'random seed (tree: tie-breaking between equal splits; mlp/autoencoder: every random choice)', '0')
       .option('--algo <name>', 'tree (CART), mlp (neural network classifier) or autoencoder (anomaly detector trained on the BENIGN flows only)', 'tree')
+      .option('--test-split <fraction>', 'hold out this share of the flows (e.g. 0.3), train on the rest, print the report on the held-out part')
+      .option('--split <mode>', "with --test-split: 'stratified' (each class in proportion, seeded by --seed) or 'time' (the latest flows are the test part)", 'stratified')
       .option('--epochs <n>', 'mlp/autoencoder: maximum training epochs (early stopping may end sooner)')
       .option('--utc-offset <minutes>', 'flow tables: offset of their zone-less timestamps from UTC (CIC-IDS2017: -180)')
       .option('-q, --quiet', 'no summary on stderr'),
@@ -52,7 +56,20 @@ export function registerTrain(program: Command): void {
     const epochs = o.epochs === undefined ? undefined : positiveInt('--epochs', o.epochs);
 
     const t0 = performance.now();
-    const { records, labels } = await loadInputs(captures, o, true, features);
+    const loaded = await loadInputs(captures, o, true, features);
+    const labels = loaded.labels;
+    let records = loaded.records;
+    let holdout: FlowRecords | null = null;
+    if (o.testSplit !== undefined) {
+      const f = Number(o.testSplit);
+      if (!(f > 0 && f < 1)) throw new UsageError(`--test-split must be a fraction between 0 and 1, got '${String(o.testSplit)}'`);
+      if (o.split !== 'stratified' && o.split !== 'time') throw new UsageError(`--split must be stratified or time, got '${String(o.split)}'`);
+      if (algo === 'autoencoder') throw new UsageError('--test-split applies to classifiers; evaluate an autoencoder with flowsift evaluate on other captures');
+      const parts = splitRows(records, f, o.split, seed);
+      process.stdout.write(`split: ${parts.test.length.toLocaleString('en-US')} of ${records.rows.toLocaleString('en-US')} flows held out for testing (${o.split === 'time' ? 'time-ordered: the latest flows' : `stratified by class, seed ${seed}`}); training on ${parts.train.length.toLocaleString('en-US')}\n`);
+      holdout = records.subset(parts.test);
+      records = records.subset(parts.train);
+    }
     const tExtract = (performance.now() - t0) / 1000;
     if (records.rows === 0) throw new UsageError('the training captures hold no IP flow');
     const counts = labelCounts(records.labels);
@@ -61,6 +78,7 @@ export function registerTrain(program: Command): void {
     const y = Int32Array.from(records.labels, (l) => classIndex.get(l)!);
     if (algo !== 'tree') {
       await trainNetwork(algo, captures, o, { records, features, counts, classNames, y, seed, epochs, tExtract, labels });
+      if (holdout) await reportHoldout(String(o.model), holdout);
       return;
     }
 
@@ -111,7 +129,17 @@ export function registerTrain(program: Command): void {
     ];
     // The training summary is the command's result: stdout.
     process.stdout.write(`${lines.join('\n')}\n`);
+    if (holdout) await reportHoldout(String(o.model), holdout);
   });
+}
+
+/** Predicts the held-out flows with the bundle just written and prints the classification report. */
+async function reportHoldout(dir: string, holdout: FlowRecords): Promise<void> {
+  const bundle = await loadBundleAsync(dir);
+  const names = [...holdout.names];
+  const X = createMatrix(holdout.rows, names.length, names, holdout.data.subarray(0, holdout.rows * names.length));
+  const pred = Array.from(new ModelPipeline(bundle).predict(X), (k) => bundle.classNames[k]);
+  process.stdout.write(`\nheld-out flows (${holdout.rows.toLocaleString('en-US')}):\n${classificationReport(holdout.labels, pred, { digits: 4 })}`);
 }
 
 function accuracy(pred: Int32Array, y: Int32Array): number {
