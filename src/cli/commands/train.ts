@@ -10,7 +10,7 @@ import { createMatrix, selectRows } from '../../model/matrix.js';
 import { StandardScaler } from '../../model/scaler.js';
 import { DecisionTreeClassifier } from '../../model/tree.js';
 import { UsageError } from '../errors.js';
-import { splitRows } from '../../dataset/split.js';
+import { splitRows, type SplitMode } from '../../dataset/split.js';
 import { classificationReport } from '../../eval/report.js';
 import { addMeterOptions, loadInputs, featureList, labelCounts } from '../inputs.js';
 import { VERSION } from '../version.js';
@@ -56,16 +56,19 @@ export function registerTrain(program: Command): void {
     const epochs = o.epochs === undefined ? undefined : positiveInt('--epochs', o.epochs);
 
     const t0 = performance.now();
+    let testSplit: number | undefined;
+    if (o.testSplit !== undefined) {
+      testSplit = Number(o.testSplit);
+      if (!(testSplit > 0 && testSplit < 1)) throw new UsageError(`--test-split must be a fraction between 0 and 1, got '${String(o.testSplit)}'`);
+      if (o.split !== 'stratified' && o.split !== 'time') throw new UsageError(`--split must be stratified or time, got '${String(o.split)}'`);
+      if (algo === 'autoencoder') throw new UsageError('--test-split applies to classifiers; evaluate an autoencoder with flowsift evaluate on other captures');
+    }
     const loaded = await loadInputs(captures, o, true, features);
     const labels = loaded.labels;
     let records = loaded.records;
     let holdout: FlowRecords | null = null;
-    if (o.testSplit !== undefined) {
-      const f = Number(o.testSplit);
-      if (!(f > 0 && f < 1)) throw new UsageError(`--test-split must be a fraction between 0 and 1, got '${String(o.testSplit)}'`);
-      if (o.split !== 'stratified' && o.split !== 'time') throw new UsageError(`--split must be stratified or time, got '${String(o.split)}'`);
-      if (algo === 'autoencoder') throw new UsageError('--test-split applies to classifiers; evaluate an autoencoder with flowsift evaluate on other captures');
-      const parts = splitRows(records, f, o.split, seed);
+    if (testSplit !== undefined) {
+      const parts = splitRows(records, testSplit, o.split as SplitMode, seed);
       process.stdout.write(`split: ${parts.test.length.toLocaleString('en-US')} of ${records.rows.toLocaleString('en-US')} flows held out for testing (${o.split === 'time' ? 'time-ordered: the latest flows' : `stratified by class, seed ${seed}`}); training on ${parts.train.length.toLocaleString('en-US')}\n`);
       holdout = records.subset(parts.test);
       records = records.subset(parts.train);
