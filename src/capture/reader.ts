@@ -126,6 +126,26 @@ function pumpSync(fd: number, parser: CaptureParser, name: string, bufferSize: n
   }
 }
 
+/**
+ * {@link pumpSync} for the async readers: the same `readSync` loop, but it yields to the event loop after each
+ * buffer (every 8 MiB by default), so that signal handlers (Ctrl-C: remove a half-written output and exit),
+ * timers and stream callbacks run during a long read. Costs one `setImmediate` per buffer.
+ */
+async function pumpYielding(fd: number, parser: CaptureParser, name: string, bufferSize: number): Promise<void> {
+  const buf = new Uint8Array(bufferSize);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, bufferSize, null);
+    } catch (err) {
+      throw fsError(name, err);
+    }
+    if (n === 0) return;
+    parser.push(n === bufferSize ? buf : buf.subarray(0, n));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
 /** Opens `path` for reading and returns its fd and whether it is a regular file; CaptureError on failure. */
 function openInput(path: string, name: string): { fd: number; regular: boolean } {
   let fd: number;
@@ -207,8 +227,8 @@ export async function readCaptureStream(
  *
  * - `path` `-`: standard input (e.g. `tcpdump -w - | flowsift …`); a redirected regular file is read with the
  *   synchronous loop, a pipe/terminal through the async stream.
- * - regular file: the synchronous `readSync` loop of {@link readCaptureSync} (fastest; blocks the event loop
- *   for the duration of the read).
+ * - regular file: the `readSync` loop of {@link readCaptureSync} (fastest), yielding to the event loop after
+ *   each buffer (8 MiB) so that signal handlers and timers run during a long read.
  * - FIFO/socket/device given by path (e.g. `<(tcpdump -w -)`): an async read stream.
  *
  * @returns the summary (see {@link CaptureSummary}); a truncated file is a warning + `truncatedAt` unless
@@ -225,14 +245,18 @@ export async function readCapture(path: string, onPacket: PacketCallback, opts: 
     } catch {
       regular = false;
     }
-    if (regular) return readCaptureSync(path, onPacket, opts);
+    if (regular) {
+      const parser = new AutoCaptureParser(onPacket, { ...opts, name });
+      await pumpYielding(0, parser, name, opts.bufferSize ?? DEFAULT_READ_BUFFER);
+      return parser.end();
+    }
     return readCaptureStream(process.stdin, onPacket, { ...opts, name });
   }
   const { fd, regular } = openInput(path, name);
   if (regular) {
     const parser = new AutoCaptureParser(onPacket, { ...opts, name });
     try {
-      pumpSync(fd, parser, name, opts.bufferSize ?? DEFAULT_READ_BUFFER);
+      await pumpYielding(fd, parser, name, opts.bufferSize ?? DEFAULT_READ_BUFFER);
     } finally {
       closeSync(fd);
     }

@@ -157,14 +157,46 @@ export class RuleLabeller implements Labeller {
       if (cmpTime(s.sec, s.nsec, e.sec, e.nsec) > 0) throw new DatasetError(file, 'start is after end', line);
       rules.push({ label, ip: formatAddress(words, 0, v), startSec: s.sec, startNsec: s.nsec, endSec: e.sec, endNsec: e.nsec, line });
     }
-    for (let i = 0; i < rules.length; i++) for (let j = 0; j < i; j++) {
-      const a = rules[i], b = rules[j];
-      if (a.ip === b.ip && a.label !== b.label
-        && cmpTime(a.startSec, a.startNsec, b.endSec, b.endNsec) <= 0
-        && cmpTime(b.startSec, b.startNsec, a.endSec, a.endNsec) <= 0) {
-        throw new DatasetError(file, `rule overlaps the rule on line ${b.line} for ${a.ip} with another label (${b.label} vs ${a.label})`, a.line);
-      }
-    }
+    checkConflicts(rules, file);
     return new RuleLabeller(rules, file);
   }
 }
+
+/**
+ * Rejects rules that contradict or repeat each other: two rules for one address whose windows overlap with
+ * different labels (a flow in both would get either), and a rule identical to an earlier one (label, address
+ * and window; a copy-paste slip). Overlapping windows with the same label are allowed (their union applies).
+ * Sorts each address's rules by start and compares a rule only with the earlier rules still open at its start,
+ * so a long file costs O(n log n), not O(n²), unless its windows all overlap.
+ * @throws DatasetError on the later line of the first conflicting pair, naming the earlier line
+ */
+function checkConflicts(rules: readonly LabelRule[], file: string): void {
+  const byIp = new Map<string, LabelRule[]>();
+  for (const r of rules) {
+    const list = byIp.get(r.ip);
+    if (list) list.push(r);
+    else byIp.set(r.ip, [r]);
+  }
+  let worst: { a: LabelRule; b: LabelRule; duplicate: boolean } | null = null;
+  for (const list of byIp.values()) {
+    list.sort((x, y) => cmpTime(x.startSec, x.startNsec, y.startSec, y.startNsec) || x.line - y.line);
+    let open: LabelRule[] = [];
+    for (const r of list) {
+      open = open.filter((o) => cmpTime(o.endSec, o.endNsec, r.startSec, r.startNsec) >= 0);
+      for (const o of open) {
+        const duplicate = o.label === r.label && o.startSec === r.startSec && o.startNsec === r.startNsec
+          && o.endSec === r.endSec && o.endNsec === r.endNsec;
+        if (o.label === r.label && !duplicate) continue;
+        const [first, later] = o.line < r.line ? [o, r] : [r, o];
+        // Report the conflict whose later line comes first in the file (what a top-down reader meets first).
+        if (worst === null || later.line < worst.a.line) worst = { a: later, b: first, duplicate };
+      }
+      open.push(r);
+    }
+  }
+  if (worst === null) return;
+  const { a, b, duplicate } = worst;
+  if (duplicate) throw new DatasetError(file, `duplicate rule: the same as line ${b.line} (${a.label}, ${a.ip}, same window)`, a.line);
+  throw new DatasetError(file, `rule overlaps the rule on line ${b.line} for ${a.ip} with another label (${b.label} vs ${a.label})`, a.line);
+}
+

@@ -4,14 +4,21 @@
  * under a temporary name in the same directory and renamed into place by {@link OutputSink.close}, so an
  * interrupted or failed run never leaves a half-written file under the requested name.
  */
-import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Error writing an output (disk full, closed pipe, permission). */
 export class OutputError extends Error {
   override readonly name = 'OutputError';
-  constructor(readonly file: string, message: string) {
+  /**
+   * @param file the output's path as given (`-` for stdout)
+   * @param message the text after `file: `
+   * @param code the system error code when there is one (`EPIPE`: the reader of a pipe went away, `ENOSPC`:
+   *   disk full, `EACCES`, …), so that a caller can end quietly on a closed pipe as Unix tools do
+   */
+  constructor(readonly file: string, message: string, readonly code?: string) {
     super(`${file}: ${message}`);
+    this.stack = `OutputError: ${this.message}`;
   }
 }
 
@@ -50,23 +57,47 @@ export class OutputSink {
     private readonly fd: number,
     private readonly tempPath: string | null,
     chunkBytes: number,
+    /** File the temporary is renamed to on close (the path, or the regular file a symbolic link names). */
+    private readonly finalPath: string = path,
   ) {
     this.buf = Buffer.allocUnsafe(Math.max(4096, chunkBytes));
     openSinks.add(this);
   }
 
   /**
-   * Opens `path` for writing ('-' = stdout).
+   * Opens `path` for writing ('-' = stdout). A regular file (new or existing) is written under the temporary
+   * name `.NAME.PID.tmp` beside it and renamed into place by {@link close}; an existing device, FIFO or socket
+   * (`/dev/null`, `/dev/stdout`, a named pipe) is written in place.
    * @param chunkBytes size of the write buffer (default 1 MiB)
-   * @throws OutputError when the file cannot be created (missing directory, permission).
+   * @throws OutputError when the file cannot be created (missing directory, permission, a directory).
    */
   static open(path: string, chunkBytes = 1 << 20): OutputSink {
     if (path === '-') return new OutputSink(path, 1, null, chunkBytes);
-    const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+    // A path that exists and is not a regular file (/dev/null, /dev/stdout, a FIFO, a terminal) is written in
+    // place: renaming a temporary over it would replace the device or FIFO with a regular file (this once
+    // turned /dev/null into a plain file for the whole machine). A symbolic link to a regular file is
+    // followed, so the link stays and its target is replaced.
+    let target = path;
     try {
-      return new OutputSink(path, openSync(temp, 'w'), temp, chunkBytes);
+      const st = statSync(path);
+      if (st.isDirectory()) throw new OutputError(path, 'cannot write: is a directory');
+      if (!st.isFile()) {
+        try {
+          return new OutputSink(path, openSync(path, 'w'), null, chunkBytes);
+        } catch (e) {
+          throw new OutputError(path, `cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        }
+      }
+      target = realpathSync(path);
     } catch (e) {
-      throw new OutputError(path, `cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      if (e instanceof OutputError) throw e;
+      // Absent (the usual case) or not stat-able: create it through a temporary below.
+    }
+    const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+    try {
+      return new OutputSink(path, openSync(temp, 'w'), temp, chunkBytes, target);
+    } catch (e) {
+      throw new OutputError(path, `cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, (e as NodeJS.ErrnoException).code);
     }
   }
 
@@ -149,7 +180,9 @@ export class OutputSink {
       writeAll(this.fd, b, n);
     } catch (e) {
       this.abort();
-      throw new OutputError(this.path, `write failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOSPC' ? 'no space left on device' : code === 'EPIPE' ? 'broken pipe (the reader went away)' : code ?? (e as Error).message;
+      throw new OutputError(this.path, `write failed: ${why}${code && code !== why ? ` (${code})` : ''}`, code);
     }
   }
 
@@ -159,9 +192,15 @@ export class OutputSink {
     this.flush();
     this.closed = true;
     openSinks.delete(this);
-    if (this.tempPath) {
-      closeSync(this.fd);
-      renameSync(this.tempPath, this.path);
+    try {
+      if (this.tempPath) {
+        closeSync(this.fd);
+        renameSync(this.tempPath, this.finalPath);
+      } else if (this.fd > 2) closeSync(this.fd);
+    } catch (e) {
+      if (this.tempPath) try { unlinkSync(this.tempPath); } catch { /* gone */ }
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new OutputError(this.path, `cannot finish writing (${code ?? (e as Error).message})`, code);
     }
   }
 
@@ -174,6 +213,8 @@ export class OutputSink {
     if (this.tempPath) {
       try { closeSync(this.fd); } catch { /* already closed */ }
       try { unlinkSync(this.tempPath); } catch { /* gone */ }
+    } else if (this.fd > 2) {
+      try { closeSync(this.fd); } catch { /* already closed */ }
     }
   }
 }

@@ -32,9 +32,17 @@ export async function extractCapture(
   let capture: CaptureSummary;
   try {
     capture = await readCapture(path, (p) => meter.push(p), { strict: opts.strict });
-  } finally {
-    meter.finish();
+  } catch (err) {
+    // Flush the open flows, but report the first error: when `onFlow` itself failed (e.g. the output went
+    // away), flushing fails again, and that second error must not hide the first.
+    try {
+      meter.finish();
+    } catch {
+      /* the read error is the one to report */
+    }
+    throw err;
   }
+  meter.finish();
   return {
     path,
     capture,

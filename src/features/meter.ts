@@ -68,14 +68,35 @@ export class FinishedFlow {
 let isoSec = NaN;
 let isoPrefix = '';
 
-/** ISO 8601 UTC text of (seconds, nanoseconds) with microsecond precision, e.g. 2026-11-22T03:05:53.123456Z. */
+/** First and last second that ISO 8601's four-digit years can write: 0000-01-01T00:00:00Z, 9999-12-31T23:59:59Z. */
+const ISO_MIN_SEC = -62167219200;
+const ISO_MAX_SEC = 253402300799;
+
+/**
+ * ISO 8601 UTC text of (seconds, nanoseconds) with microsecond precision, e.g. 2026-11-22T03:05:53.123456Z.
+ *
+ * A time outside the years 0000–9999 (a corrupt or crafted capture: pcapng timestamps and `if_tsoffset` are
+ * 64-bit, and JavaScript's Date stops at ±8.64e15 ms, where `toISOString` throws) is written as decimal epoch
+ * seconds with six fractional digits instead, e.g. `18446744073709.551615`, which flow-table readers also accept.
+ */
 export function isoMicros(sec: number, nsec: number): string {
+  let us = Math.floor(nsec / 1000);
+  if (!(us >= 0)) us = 0;
+  else if (us > 999999) us = 999999;
+  if (!(sec >= ISO_MIN_SEC && sec <= ISO_MAX_SEC) || !Number.isInteger(sec)) return epochText(sec, us);
   if (sec !== isoSec) {
     isoSec = sec;
     isoPrefix = new Date(sec * 1000).toISOString().slice(0, 19); // YYYY-MM-DDTHH:MM:SS
   }
-  const us = Math.floor(nsec / 1000);
-  return `${isoPrefix}.${us < 100000 ? String(us + 1000000).slice(1) : us}Z`;
+  return `${isoPrefix}.${String(us + 1000000).slice(1)}Z`;
+}
+
+/** `sec + us / 1e6` as decimal text with six fractional digits (exact for integer `sec`, any sign). */
+function epochText(sec: number, us: number): string {
+  if (!Number.isFinite(sec)) return String(sec);
+  const whole = Math.floor(sec);
+  if (whole < 0 && us > 0) return `-${BigInt(-whole - 1)}.${String(2000000 - us).slice(1)}`;
+  return `${whole < 0 ? '-' : ''}${BigInt(Math.abs(whole))}.${String(us + 1000000).slice(1)}`;
 }
 
 /** Packet counters of a meter run. */

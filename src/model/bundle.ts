@@ -10,7 +10,7 @@
  * Loading validates everything (structure, lengths, indices, finite numbers) and reports any problem as a
  * one-line {@link ModelError} carrying the file path and the JSON field. The algorithm part is pluggable
  * through `model.algo` ({@link modelFromJSON}): `tree` (CART), `forest` ({@link RandomForestClassifier}:
- * its trees in the tree's JSON form), and the TensorFlow.js models `mlp`
+ * its trees in the tree's JSON form), `gbt` ({@link GradientBoostingClassifier}), and the TensorFlow.js models `mlp`
  * ({@link MLPClassifier}) and `autoencoder` ({@link AutoencoderDetector}).
  *
  * A TensorFlow.js model keeps its topology and a weights manifest (`model.weights`: file, byte length,
@@ -26,6 +26,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { AutoencoderDetector, AutoencoderJSON } from './autoencoder.js';
 import { ModelError } from './errors.js';
 import { RandomForestClassifier, type RandomForestJSON } from './forest.js';
+import { GradientBoostingClassifier, type GradientBoostingJSON } from './gbt.js';
 import type { FeatureMatrix } from './matrix.js';
 import type { MLPClassifier, MLPJSON } from './mlp.js';
 import { StandardScaler, checkMatrix, type StandardScalerJSON } from './scaler.js';
@@ -38,7 +39,7 @@ export const BUNDLE_FORMAT_VERSION = 1;
 /** File name of the bundle document inside the bundle directory. */
 export const BUNDLE_FILE = 'model.json';
 /** Algorithms a bundle of this version may hold (`model.algo`). */
-export const KNOWN_ALGOS: readonly string[] = ['tree', 'forest', 'mlp', 'autoencoder'];
+export const KNOWN_ALGOS: readonly string[] = ['tree', 'forest', 'gbt', 'mlp', 'autoencoder'];
 /** Algorithms whose weights live in {@link BUNDLE_WEIGHTS_FILE} (TensorFlow.js networks; loaded by {@link loadBundleAsync}). */
 export const TFJS_ALGOS: readonly string[] = ['mlp', 'autoencoder'];
 /** File name of a TensorFlow.js model's weights inside the bundle directory. */
@@ -50,6 +51,7 @@ export const AUTOENCODER_CLASS_NAMES: readonly string[] = ['ANOMALY', 'BENIGN'];
 export type ModelJSON =
   | ({ algo: 'tree' } & DecisionTreeJSON)
   | ({ algo: 'forest' } & RandomForestJSON)
+  | ({ algo: 'gbt' } & GradientBoostingJSON)
   | ({ algo: 'mlp' } & MLPJSON)
   | ({ algo: 'autoencoder' } & AutoencoderJSON);
 
@@ -122,6 +124,7 @@ export const FLOWSIFT_VERSION: string = (() => {
 export function modelToJSON(model: Classifier): ModelJSON {
   if (model instanceof DecisionTreeClassifier) return { algo: 'tree', ...model.toJSON() };
   if (model instanceof RandomForestClassifier) return { algo: 'forest', ...model.toJSON() };
+  if (model instanceof GradientBoostingClassifier) return { algo: 'gbt', ...model.toJSON() };
   if (hasWeightsFile(model)) {
     return model.algo === 'mlp' ? { algo: 'mlp', ...model.toJSON() } : { algo: 'autoencoder', ...model.toJSON() };
   }
@@ -142,6 +145,8 @@ export function modelFromJSON(json: unknown, field = 'model'): Classifier {
       return DecisionTreeClassifier.fromJSON(json, field);
     case 'forest':
       return RandomForestClassifier.fromJSON(json, field);
+    case 'gbt':
+      return GradientBoostingClassifier.fromJSON(json, field);
     case 'mlp':
     case 'autoencoder':
       throw new ModelError(

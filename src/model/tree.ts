@@ -38,6 +38,12 @@
  *   candidates in the same order, so the same split).
  * - A division-free bound skips the exact proxy for hopeless candidates (see `SLACK_UNIT`).
  * - Nodes of at most 4096 rows are grown in a compact workspace, their lists side by side in memory.
+ * - When few features are examined per split (`maxFeatures` ≤ a quarter of them: random forests), the
+ *   presorted lists cost more to keep partitioned than they save; the node-sorting search
+ *   ({@link TreeTuning.splitSearch}) then sorts only the features drawn at each node (scikit-learn's way:
+ *   filtered from the global sorted order at large nodes, sorted directly at small ones) and partitions
+ *   the row list only. Same candidates, same scans, same tree (on the lab flows, 100 trees with
+ *   `maxFeatures: 'sqrt'`: about 4× faster than the presorted search).
  * Memory: about 8 bytes × rows × (features with more than 256 values) + rows × (the others) + O(rows).
  * The {@link TreeTuning} knobs switch these paths (for tests and measurements); they do not change trees.
  *
