@@ -147,6 +147,20 @@ describe('flowsift train / evaluate / score on the example', () => {
   });
 });
 
+describe('train --algo forest | gbt', () => {
+  it('fits and saves the tree ensembles; evaluate loads them', () => {
+    for (const algo of ['forest', 'gbt']) {
+      const dir = join(tmp, `m-${algo}`);
+      const r = flowsift(['train', EXAMPLE, '--labels', LABELS, '--model', dir, '--algo', algo, '--trees', '10', '--test-split', '0.3', '-q']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(algo === 'forest' ? /trained random forest .*\n[\s\S]*10 trees/ : /trained gradient-boosted trees[\s\S]*10 boosting iterations/);
+      expect(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')).model.algo).toBe(algo);
+      const j = JSON.parse(flowsift(['evaluate', EXAMPLE, '--labels', LABELS, '--model', dir, '--json', '-q']).stdout);
+      expect(j.classes.PortScan.f1).toBeGreaterThan(0.99);
+    }
+  });
+});
+
 describe('train --test-split', () => {
   it('holds out a stratified (or time-ordered) share of the flows and prints the report on it', () => {
     const r = flowsift(['train', EXAMPLE, '--labels', LABELS, '--model', join(tmp, 'split'), '--test-split', '0.25', '-q']);

@@ -9,6 +9,8 @@ import { AUTOENCODER_CLASS_NAMES, loadBundleAsync, ModelPipeline, saveBundle } f
 import { createMatrix, selectRows } from '../../model/matrix.js';
 import { StandardScaler } from '../../model/scaler.js';
 import { DecisionTreeClassifier } from '../../model/tree.js';
+import { RandomForestClassifier } from '../../model/forest.js';
+import { GradientBoostingClassifier } from '../../model/gbt.js';
 import { UsageError } from '../errors.js';
 import { splitRows, type SplitMode } from '../../dataset/split.js';
 import { classificationReport } from '../../eval/report.js';
@@ -35,7 +37,8 @@ export function registerTrain(program: Command): void {
       .option('--class-weight <mode>', "'balanced' weighs classes inversely to their frequency (default: none)")
       .option('--features <list>', 'comma-separated model inputs (default: every registry feature, no identifiers)')
       .option('--seed <n>', 'random seed (tree: tie-breaking between equal splits; mlp/autoencoder: every random choice)', '0')
-      .option('--algo <name>', 'tree (CART), mlp (neural network classifier) or autoencoder (anomaly detector trained on the BENIGN flows only)', 'tree')
+      .option('--algo <name>', 'tree (CART), forest (random forest), gbt (histogram gradient boosting), mlp (neural network classifier) or autoencoder (anomaly detector trained on the BENIGN flows only)', 'tree')
+      .option('--trees <n>', 'forest: number of trees; gbt: boosting iterations', '100')
       .option('--test-split <fraction>', 'hold out this share of the flows (e.g. 0.3), train on the rest, print the report on the held-out part')
       .option('--split <mode>', "with --test-split: 'stratified' (each class in proportion, seeded by --seed) or 'time' (the latest flows are the test part)", 'stratified')
       .option('--epochs <n>', 'mlp/autoencoder: maximum training epochs (early stopping may end sooner)')
@@ -49,9 +52,11 @@ export function registerTrain(program: Command): void {
     if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got '${String(o.seed)}'`);
     const features = featureList(o);
     const algo = String(o.algo);
-    if (!['tree', 'mlp', 'autoencoder'].includes(algo)) throw new UsageError(`--algo must be tree, mlp or autoencoder, got '${algo}'`);
-    if (algo !== 'tree' && o.maxDepth !== undefined) throw new UsageError('--max-depth applies to --algo tree only');
-    if (algo === 'tree' && o.epochs !== undefined) throw new UsageError('--epochs applies to --algo mlp and autoencoder only');
+    if (!ALGOS.includes(algo)) throw new UsageError(`--algo must be one of ${ALGOS.join(', ')}, got '${algo}'`);
+    const treeFamily = algo === 'tree' || algo === 'forest' || algo === 'gbt';
+    if (!treeFamily && o.maxDepth !== undefined) throw new UsageError('--max-depth applies to --algo tree, forest and gbt');
+    if (treeFamily && o.epochs !== undefined) throw new UsageError('--epochs applies to --algo mlp and autoencoder only');
+    const nTrees = positiveInt('--trees', o.trees);
     if (algo === 'autoencoder' && o.classWeight !== undefined) throw new UsageError('--class-weight does not apply to --algo autoencoder');
     const epochs = o.epochs === undefined ? undefined : positiveInt('--epochs', o.epochs);
 
@@ -79,7 +84,7 @@ export function registerTrain(program: Command): void {
     const classNames = counts.map(([l]) => l);
     const classIndex = new Map(classNames.map((c, i) => [c, i]));
     const y = Int32Array.from(records.labels, (l) => classIndex.get(l)!);
-    if (algo !== 'tree') {
+    if (!treeFamily) {
       await trainNetwork(algo, captures, o, { records, features, counts, classNames, y, seed, epochs, tExtract, labels });
       if (holdout) await reportHoldout(String(o.model), holdout);
       return;
@@ -89,9 +94,24 @@ export function registerTrain(program: Command): void {
     const X = createMatrix(records.rows, features.length, features, records.select(features));
     const scaler = new StandardScaler().fit(X);
     const Xs = scaler.transform(X);
-    const tree = new DecisionTreeClassifier({
-      maxDepth, minSamplesLeaf, classWeight: o.classWeight === 'balanced' ? 'balanced' : null, randomState: seed,
-    }).fit(Xs, y, classNames.length);
+    const classWeight = o.classWeight === 'balanced' ? 'balanced' as const : null;
+    let tree: DecisionTreeClassifier | RandomForestClassifier | GradientBoostingClassifier;
+    let shape: string;
+    if (algo === 'forest') {
+      const forest = new RandomForestClassifier({ nEstimators: nTrees, maxDepth, minSamplesLeaf, classWeight, randomState: seed });
+      await forest.fitAsync(Xs, y, classNames.length);
+      tree = forest;
+      shape = `${nTrees} trees (bootstrap, sqrt(features) per split)`;
+    } else if (algo === 'gbt') {
+      const gbt = new GradientBoostingClassifier({ nEstimators: nTrees, maxDepth: maxDepth ?? undefined, classWeight, randomState: seed, ...(o.minSamplesLeaf !== '1' ? { minSamplesLeaf } : {}) });
+      gbt.fit(Xs, y, classNames.length);
+      tree = gbt;
+      shape = `${nTrees} boosting iterations`;
+    } else {
+      const t = new DecisionTreeClassifier({ maxDepth, minSamplesLeaf, classWeight, randomState: seed }).fit(Xs, y, classNames.length);
+      tree = t;
+      shape = `depth ${t.depth}, ${t.leafCount} leaves`;
+    }
     const tFit = (performance.now() - t1) / 1000;
 
     const importances = [...tree.featureImportances].map((v, i) => [features[i], v] as const)
@@ -108,11 +128,10 @@ export function registerTrain(program: Command): void {
         labels,
         flows: records.rows,
         flowsPerClass: Object.fromEntries(counts),
-        algo: 'tree',
-        params: { maxDepth, minSamplesLeaf, classWeight: o.classWeight ?? null, seed },
+        algo,
+        params: { maxDepth, minSamplesLeaf, classWeight: o.classWeight ?? null, seed, ...(algo !== 'tree' ? { trees: nTrees } : {}) },
         meter: { idleTimeoutS: Number(o.idleTimeout), activeTimeoutS: Number(o.activeTimeout), tcpTermination: o.tcpTermination !== false, tunnels: o.tunnels !== false },
-        depth: tree.depth,
-        leaves: tree.leafCount,
+        shape,
         trainingAccuracy: trainAcc,
         extractSeconds: tExtract,
         fitSeconds: tFit,
@@ -122,9 +141,9 @@ export function registerTrain(program: Command): void {
 
     const width = Math.max(...classNames.map((c) => c.length), 5);
     const lines = [
-      `trained decision tree on ${records.rows.toLocaleString('en-US')} flows, ${features.length} features`,
+      `trained ${ALGO_NAMES[algo]} on ${records.rows.toLocaleString('en-US')} flows, ${features.length} features`,
       ...counts.map(([c, n]) => `  ${c.padEnd(width)}  ${n.toLocaleString('en-US').padStart(9)} flows`),
-      `depth ${tree.depth}, ${tree.leafCount} leaves, training accuracy ${trainAcc.toFixed(4)}`,
+      `${shape}, training accuracy ${trainAcc.toFixed(4)}`,
       `time: extract ${tExtract.toFixed(2)} s, scale + fit ${tFit.toFixed(2)} s`,
       'top features (impurity decrease):',
       ...importances.slice(0, 8).map(([n, v]) => `  ${v.toFixed(4)}  ${n}`),
@@ -135,6 +154,10 @@ export function registerTrain(program: Command): void {
     if (holdout) await reportHoldout(String(o.model), holdout);
   });
 }
+
+/** Algorithms of `train --algo`. */
+const ALGOS = ['tree', 'forest', 'gbt', 'mlp', 'autoencoder'];
+const ALGO_NAMES: Record<string, string> = { tree: 'decision tree', forest: 'random forest', gbt: 'gradient-boosted trees' };
 
 /** Predicts the held-out flows with the bundle just written and prints the classification report. */
 async function reportHoldout(dir: string, holdout: FlowRecords): Promise<void> {
