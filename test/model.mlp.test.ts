@@ -284,7 +284,7 @@ describe('CLI: train --algo mlp|autoencoder, evaluate (ROC/PR AUC), score --thre
     expect(s.code, s.stderr).toBe(0);
     expect(s.stderr).toMatch(/^[\d,]+ flows scored/);
     expect(flowsift(['score', EXAMPLE, '--model', dir, '--threshold', '1']).code).toBe(2);
-    expect(flowsift(['train', EXAMPLE, '--labels', LABELS, '--model', dir, '--algo', 'mlp', '--max-depth', '3']).stderr).toMatch(/--max-depth applies to --algo tree only/);
+    expect(flowsift(['train', EXAMPLE, '--labels', LABELS, '--model', dir, '--algo', 'mlp', '--max-depth', '3']).stderr).toMatch(/--max-depth applies to --algo tree, forest and gbt/);
   });
 
   it('autoencoder: trains on BENIGN flows; evaluate prints ROC AUC and PR AUC; score --threshold', () => {
