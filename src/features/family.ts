@@ -8,7 +8,7 @@ import type { FlowTable } from '../flow/table.js';
 
 /** Units used in feature definitions. */
 export type FeatureUnit =
-  | 'µs' | 'bytes' | 'packets' | 'count' | 'bytes/s' | 'packets/s' | 'ratio' | 'protocol number' | 'bytes/bulk'
+  | 'µs' | 'ms' | 'bytes' | 'packets' | 'count' | 'bytes/s' | 'packets/s' | 'ratio' | 'protocol number' | 'bytes/bulk'
   | 'packets/bulk' | 'flag';
 
 /** One output column of the feature registry. */

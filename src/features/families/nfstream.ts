@@ -37,8 +37,8 @@ export interface NfstreamFeatureOptions {
   statisticalAnalysis?: boolean;
 }
 
-/** Milliseconds. `FeatureUnit` (features/family.ts) has no 'ms' yet; the text is what the docs print. */
-export const MS = 'ms' as FeatureUnit;
+/** Milliseconds (nfstream's time unit). */
+export const MS: FeatureUnit = 'ms';
 
 /** Size of `pkt` in bytes under accounting mode `mode` (nfstream `flow_get_packet_size`; sizes are `uint16_t`). */
 export function packetSize(pkt: DecodedPacket, mode: AccountingMode): number {
