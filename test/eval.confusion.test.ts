@@ -5,25 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { confusionMatrix, formatConfusionMatrix, uniqueLabels } from '../src/eval/index.js';
+import { PY, HAS_SKLEARN, describeSk, prng } from './helpers/python.js';
 
-const PY = '/usr/bin/python3';
-const HAS_SKLEARN = spawnSync(PY, ['-c', 'import sklearn'], { stdio: 'ignore' }).status === 0;
-const describeSk = (name: string, fn: () => void): void => {
-  if (HAS_SKLEARN) describe(name, fn);
-  else describe.skip(`${name} [skipped: ${PY} cannot import sklearn; apt-get install python3-sklearn]`, fn);
-};
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('confusionMatrix (known values)', () => {
   it('rows are true labels, columns predicted, labels sorted by code point', () => {

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { comparePyStrings, formatFixed, pairwiseSum, pyLen, pyRjust } from '../src/eval/index.js';
+import { runPython, prng } from './helpers/python.js';
 
 const PY = '/usr/bin/python3';
 const HAS_PYTHON = spawnSync(PY, ['-c', 'pass'], { stdio: 'ignore' }).status === 0;
@@ -14,27 +15,7 @@ const describeIf = (ok: boolean, why: string, name: string, fn: () => void): voi
   else describe.skip(`${name} [skipped: ${why}]`, fn);
 };
 
-function runPython<T>(script: string, input: unknown): T {
-  const r = spawnSync(PY, ['-c', script], {
-    input: JSON.stringify(input),
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  });
-  if (r.status !== 0) throw new Error(`python failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('formatFixed (known Python outputs)', () => {
   it('rounds exact binary ties to even, unlike toFixed', () => {

@@ -3,38 +3,12 @@
  * average_precision_score (one batched /usr/bin/python3 process; skipped with the reason in the
  * suite name when python3-sklearn is missing).
  */
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { averagePrecisionScore, rocAucScore } from '../src/eval/index.js';
+import { PY, HAS_SKLEARN, describeSk, runPython, prng } from './helpers/python.js';
 
-const PY = '/usr/bin/python3';
-const HAS_SKLEARN = spawnSync(PY, ['-c', 'import sklearn'], { stdio: 'ignore' }).status === 0;
-const describeSk = (name: string, fn: () => void): void => {
-  if (HAS_SKLEARN) describe(name, fn);
-  else describe.skip(`${name} [skipped: ${PY} cannot import sklearn; apt-get install python3-sklearn]`, fn);
-};
 
-function runPython<T>(script: string, input: unknown): T {
-  const r = spawnSync(PY, ['-c', script], {
-    input: JSON.stringify(input),
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  });
-  if (r.status !== 0) throw new Error(`python failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('rocAucScore / averagePrecisionScore (known values)', () => {
   it("scikit-learn's docstring examples", () => {
