@@ -5,6 +5,7 @@
  */
 import type { DecodedPacket } from '../decode/types.js';
 import type { FlowTable } from '../flow/table.js';
+import type { FlowState } from './state.js';
 
 /** Units used in feature definitions. */
 export type FeatureUnit =
@@ -31,8 +32,11 @@ export interface FeatureFamily {
   readonly name: string;
   /** Features this family writes, in the order of its `write` positions. */
   readonly features: readonly FeatureDef[];
-  /** Makes per-slot state cover slots [0, capacity) (keeping existing values). */
-  resize(capacity: number): void;
+  /**
+   * Reserves the family's per-flow numbers in the shared flow record ({@link FlowState.reserve}) and keeps
+   * `state` to address them. Called once, before the first flow.
+   */
+  bind(state: FlowState): void;
   /** A flow starts in `slot` with `pkt` (forward direction); reset the slot's state. */
   onInit(slot: number, pkt: DecodedPacket): void;
   /** Every packet of the flow, the first included; `dir` 0 forward, 1 backward. */

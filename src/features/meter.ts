@@ -13,6 +13,7 @@ import { END_REASON_NAMES, FlowTable } from '../flow/table.js';
 import type { NfstreamFeatureOptions } from './families/nfstream.js';
 import type { FeatureOptions, FeatureSet } from './registry.js';
 import { createFeatureSet } from './registry.js';
+import { FlowState } from './state.js';
 
 /** Settings of a {@link FlowMeter}. */
 export interface MeterOptions extends FlowTableOptions, FeatureOptions, NfstreamFeatureOptions {
@@ -99,6 +100,21 @@ function epochText(sec: number, us: number): string {
   return `${whole < 0 ? '-' : ''}${BigInt(Math.abs(whole))}.${String(us + 1000000).slice(1)}`;
 }
 
+/**
+ * A function that calls every family in turn as straight-line code, `call(name, i)` giving the statement for
+ * family i (named `name` inside), with `params` as its parameters and `p` bound to `extra`. One call site per
+ * family keeps each site monomorphic, so V8 inlines the family's method; a loop over the families has a single
+ * call site that sees every family class (megamorphic: no inlining, a slow generic call per family per packet).
+ */
+function unrolled(
+  families: readonly object[], call: (name: string, i: number) => string, params: string, extra: unknown = null,
+): (...args: never[]) => void {
+  const names = families.map((_, i) => `f${i}`);
+  const body = families.map((_, i) => call(`f${i}`, i)).join('\n');
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from constant text, no input involved
+  return new Function(...names, 'p', `return function familiesCall(${params}) {\n${body}\n};`)(...families, extra) as (...args: never[]) => void;
+}
+
 /** Packet counters of a meter run. */
 export interface MeterCounters {
   /** Packets handed to the meter. */
@@ -125,6 +141,8 @@ export class FlowMeter implements FlowObserver {
   private readonly row: Float64Array;
   private readonly textRow: string[];
   private readonly flow: FinishedFlow;
+  /** Per-flow records of the numeric families. */
+  private readonly state = new FlowState();
 
   constructor(private readonly onFlow: (flow: FinishedFlow) => void, opts: MeterOptions = {}) {
     this.decoder = new Decoder({ decodeTunnels: opts.decodeTunnels ?? true, rules: opts.decodeRules });
@@ -133,13 +151,25 @@ export class FlowMeter implements FlowObserver {
     this.row = new Float64Array(this.featureSet.features.length);
     this.textRow = new Array<string>(this.featureSet.textColumns.length).fill('');
     this.flow = new FinishedFlow(this.table, this.row, this.textRow);
+    for (const f of this.featureSet.families) f.bind(this.state);
     const resize = (cap: number): void => {
-      for (const f of this.featureSet.families) f.resize(cap);
+      this.state.resize(cap);
       for (const f of this.featureSet.textFamilies) f.resize(cap);
     };
     resize(this.table.capacity);
     this.table.onResize = resize;
+    const fs = this.featureSet, all = [...fs.families, ...fs.textFamilies];
+    this.initAll = unrolled(all, (f) => `${f}.onInit(slot, pkt);`, 'slot, pkt') as typeof this.initAll;
+    this.updateAll = unrolled(all, (f) => `${f}.onUpdate(slot, pkt, dir);`, 'slot, pkt, dir') as typeof this.updateAll;
+    const positions = [...fs.positions, ...fs.textPositions];
+    this.expireAll = unrolled(all, (f, i) => `${f}.onExpire(slot, table, ${i < fs.families.length ? 'row' : 'text'}, p[${i}]);`,
+      'slot, table, row, text', positions) as typeof this.expireAll;
   }
+
+  /** Every family's onInit / onUpdate / onExpire, in registry order (see {@link unrolled}). */
+  private readonly initAll: (slot: number, pkt: DecodedPacket) => void;
+  private readonly updateAll: (slot: number, pkt: DecodedPacket, dir: 0 | 1) => void;
+  private readonly expireAll: (slot: number, table: FlowTable, row: Float64Array, text: string[]) => void;
 
   /** Accounts one captured packet (the object may be reused by the reader after this returns). */
   push(captured: CapturedPacket): void {
@@ -166,24 +196,15 @@ export class FlowMeter implements FlowObserver {
   }
 
   onFlowStart(slot: number, pkt: DecodedPacket): void {
-    const fams = this.featureSet.families;
-    for (let i = 0; i < fams.length; i++) fams[i].onInit(slot, pkt);
-    const tf = this.featureSet.textFamilies;
-    for (let i = 0; i < tf.length; i++) tf[i].onInit(slot, pkt);
+    this.initAll(slot, pkt);
   }
 
   onPacket(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
-    const fams = this.featureSet.families;
-    for (let i = 0; i < fams.length; i++) fams[i].onUpdate(slot, pkt, dir);
-    const tf = this.featureSet.textFamilies;
-    for (let i = 0; i < tf.length; i++) tf[i].onUpdate(slot, pkt, dir);
+    this.updateAll(slot, pkt, dir);
   }
 
   onFlowEnd(slot: number, reason: EndReasonCode): void {
-    const fams = this.featureSet.families, pos = this.featureSet.positions, row = this.row;
-    for (let i = 0; i < fams.length; i++) fams[i].onExpire(slot, this.table, row, pos[i]);
-    const tf = this.featureSet.textFamilies, tpos = this.featureSet.textPositions;
-    for (let i = 0; i < tf.length; i++) tf[i].onExpire(slot, this.table, this.textRow, tpos[i]);
+    this.expireAll(slot, this.table, this.row, this.textRow);
     this.flow.slot = slot;
     this.flow.reason = reason;
     this.counters.flows++;

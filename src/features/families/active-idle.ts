@@ -6,8 +6,8 @@
 import type { DecodedPacket } from '../../decode/types.js';
 import type { FlowTable } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily } from '../family.js';
-import { growArray } from '../family.js';
-import { RunningStats } from '../stats.js';
+import type { FlowState } from '../state.js';
+import { STAT_MAX, STAT_MIN, STAT_SIZE, statAdd, statAvg, statReset, statStd } from '../stats.js';
 
 export const ACTIVE_IDLE_FEATURES: readonly FeatureDef[] = [
   { name: 'Active Mean', unit: 'µs', description: 'Mean length of the active periods longer than 0 µs (0 without).' },
@@ -25,44 +25,46 @@ export const ACTIVE_IDLE_FEATURES: readonly FeatureDef[] = [
 export class ActiveIdleFamily implements FeatureFamily {
   readonly name = 'active-idle';
   readonly features = ACTIVE_IDLE_FEATURES;
-  private readonly active = new RunningStats();
-  private readonly idle = new RunningStats();
-  private startActive = new Float64Array(0);
-  private endActive = new Float64Array(0);
+  private state!: FlowState;
+  private base = 0;
 
   /** @param activityTimeoutUs gap that separates active periods, µs (CICFlowMeter default 5 s). */
   constructor(private readonly activityTimeoutUs = 5e6) {}
 
-  resize(capacity: number): void {
-    this.active.resize(capacity);
-    this.idle.resize(capacity);
-    this.startActive = growArray(this.startActive, capacity, Float64Array);
-    this.endActive = growArray(this.endActive, capacity, Float64Array);
+  bind(state: FlowState): void {
+    this.state = state;
+    this.base = state.reserve(2 * STAT_SIZE + 2);
   }
 
   onInit(slot: number, pkt: DecodedPacket): void {
-    this.active.reset(slot);
-    this.idle.reset(slot);
-    this.startActive[slot] = pkt.tsUs;
-    this.endActive[slot] = pkt.tsUs;
+    const a = this.state.f64, o = slot * this.state.stride + this.base;
+    statReset(a, o + ACTIVE);
+    statReset(a, o + IDLE);
+    a[o + START] = pkt.tsUs;
+    a[o + END] = pkt.tsUs;
   }
 
   onUpdate(slot: number, pkt: DecodedPacket): void {
-    const t = pkt.tsUs;
-    if (t - this.endActive[slot] > this.activityTimeoutUs) {
-      const span = this.endActive[slot] - this.startActive[slot];
-      if (span > 0) this.active.add(slot, span);
-      this.idle.add(slot, t - this.endActive[slot]);
-      this.startActive[slot] = t;
-      this.endActive[slot] = t;
-    } else if (t > this.endActive[slot]) this.endActive[slot] = t;
+    const a = this.state.f64, o = slot * this.state.stride + this.base;
+    const t = pkt.tsUs, end = a[o + END];
+    if (t - end > this.activityTimeoutUs) {
+      const span = end - a[o + START];
+      if (span > 0) statAdd(a, o + ACTIVE, span);
+      statAdd(a, o + IDLE, t - end);
+      a[o + START] = t;
+      a[o + END] = t;
+    } else if (t > end) a[o + END] = t;
   }
 
   onExpire(s: number, _t: FlowTable, out: Float64Array, pos: Int32Array): void {
-    const span = this.endActive[s] - this.startActive[s];
-    if (span > 0) this.active.add(s, span);
-    const a = this.active, i = this.idle;
-    out[pos[0]] = a.avg(s); out[pos[1]] = a.std(s); out[pos[2]] = a.max[s]; out[pos[3]] = a.min[s];
-    out[pos[4]] = i.avg(s); out[pos[5]] = i.std(s); out[pos[6]] = i.max[s]; out[pos[7]] = i.min[s];
+    const a = this.state.f64, o = s * this.state.stride + this.base;
+    const span = a[o + END] - a[o + START];
+    if (span > 0) statAdd(a, o + ACTIVE, span);
+    const act = o + ACTIVE, idle = o + IDLE;
+    out[pos[0]] = statAvg(a, act); out[pos[1]] = statStd(a, act); out[pos[2]] = a[act + STAT_MAX]; out[pos[3]] = a[act + STAT_MIN];
+    out[pos[4]] = statAvg(a, idle); out[pos[5]] = statStd(a, idle); out[pos[6]] = a[idle + STAT_MAX]; out[pos[7]] = a[idle + STAT_MIN];
   }
 }
+
+/** Offsets in the family's record part: active and idle period statistics, current active period start/end, µs. */
+const ACTIVE = 0, IDLE = STAT_SIZE, START = 2 * STAT_SIZE, END = START + 1;

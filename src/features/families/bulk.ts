@@ -6,7 +6,7 @@
 import type { DecodedPacket } from '../../decode/types.js';
 import type { FlowTable } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily } from '../family.js';
-import { growArray } from '../family.js';
+import type { FlowState } from '../state.js';
 
 const DIFF = 'CICFlowMeter 4 compares the packet source with the flow source by object identity, so every packet lands in the backward bulk state, and writes the forward bytes/bulk in the backward column; it also divides integers. flowsift assigns packets by direction and divides real numbers.';
 
@@ -20,27 +20,29 @@ export const BULK_FEATURES: readonly FeatureDef[] = (['Fwd', 'Bwd'] as const).fl
 export class BulkFamily implements FeatureFamily {
   readonly name = 'bulk';
   readonly features = BULK_FEATURES;
-  /** Per slot and direction: [startHelper, countHelper, sizeHelper, lastBulkTs, bulks, packets, bytes, durationUs]. */
-  private st = new Float64Array(0);
+  /** Per direction (8 doubles each): [startHelper, countHelper, sizeHelper, lastBulkTs, bulks, packets, bytes, durationUs]. */
   private static readonly W = 16;
+  private state!: FlowState;
+  private base = 0;
   /** Longest gap inside a bulk, µs (CICFlowMeter: 1 s). */
   constructor(private readonly maxGapUs = 1e6) {}
 
-  resize(capacity: number): void {
-    this.st = growArray(this.st, capacity * BulkFamily.W, Float64Array);
+  bind(state: FlowState): void {
+    this.state = state;
+    this.base = state.reserve(BulkFamily.W);
   }
 
   onInit(slot: number): void {
-    const o = slot * BulkFamily.W;
-    this.st.fill(0, o, o + BulkFamily.W);
-    this.st[o] = -1; this.st[o + 3] = -1;
-    this.st[o + 8] = -1; this.st[o + 11] = -1;
+    const st = this.state.f64, o = slot * this.state.stride + this.base;
+    st.fill(0, o, o + BulkFamily.W);
+    st[o] = -1; st[o + 3] = -1;
+    st[o + 8] = -1; st[o + 11] = -1;
   }
 
   onUpdate(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
-    const st = this.st;
-    const o = slot * BulkFamily.W + dir * 8;
-    const other = slot * BulkFamily.W + (1 - dir) * 8;
+    const st = this.state.f64, r = slot * this.state.stride + this.base;
+    const o = r + dir * 8;
+    const other = r + (1 - dir) * 8;
     // A payload packet from the other side since this candidate bulk started breaks it.
     if (st[other + 3] > st[o]) st[o] = -1;
     const size = pkt.payloadLen;
@@ -66,11 +68,12 @@ export class BulkFamily implements FeatureFamily {
   }
 
   onExpire(s: number, _t: FlowTable, out: Float64Array, pos: Int32Array): void {
+    const st = this.state.f64, r = s * this.state.stride + this.base;
     for (let d = 0; d < 2; d++) {
-      const o = s * BulkFamily.W + d * 8;
-      const bulks = this.st[o + 4], bytes = this.st[o + 6], dur = this.st[o + 7] / 1e6;
+      const o = r + d * 8;
+      const bulks = st[o + 4], bytes = st[o + 6], dur = st[o + 7] / 1e6;
       out[pos[3 * d]] = bulks > 0 ? bytes / bulks : 0;
-      out[pos[3 * d + 1]] = bulks > 0 ? this.st[o + 5] / bulks : 0;
+      out[pos[3 * d + 1]] = bulks > 0 ? st[o + 5] / bulks : 0;
       out[pos[3 * d + 2]] = dur > 0 ? bytes / dur : 0;
     }
   }

@@ -7,7 +7,7 @@ import type { DecodedPacket } from '../../decode/types.js';
 import { TcpFlag } from '../../decode/types.js';
 import type { FlowTable } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily } from '../family.js';
-import { growArray } from '../family.js';
+import type { FlowState } from '../state.js';
 
 const FLAG_ORDER = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'CWR', 'ECE'] as const;
 const FLAG_BITS = [TcpFlag.FIN, TcpFlag.SYN, TcpFlag.RST, TcpFlag.PSH, TcpFlag.ACK, TcpFlag.URG, TcpFlag.CWR, TcpFlag.ECE];
@@ -28,27 +28,30 @@ export class FlagFamily implements FeatureFamily {
   readonly name = 'flags';
   readonly features = FLAG_FEATURES;
   private static readonly W = 12;
-  private c = new Float64Array(0);
+  private state!: FlowState;
+  private base = 0;
 
-  resize(capacity: number): void {
-    this.c = growArray(this.c, capacity * FlagFamily.W, Float64Array);
+  bind(state: FlowState): void {
+    this.state = state;
+    this.base = state.reserve(FlagFamily.W);
   }
 
   onInit(slot: number): void {
-    this.c.fill(0, slot * FlagFamily.W, (slot + 1) * FlagFamily.W);
+    const o = slot * this.state.stride + this.base;
+    this.state.f64.fill(0, o, o + FlagFamily.W);
   }
 
   onUpdate(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
     const f = pkt.tcpFlags;
     if (f === 0) return;
-    const o = slot * FlagFamily.W, c = this.c;
+    const c = this.state.f64, o = slot * this.state.stride + this.base;
     if (f & TcpFlag.PSH) c[o + dir]++;
     if (f & TcpFlag.URG) c[o + 2 + dir]++;
     for (let k = 0; k < 8; k++) if (f & FLAG_BITS[k]) c[o + 4 + k]++;
   }
 
   onExpire(s: number, _t: FlowTable, out: Float64Array, pos: Int32Array): void {
-    const o = s * FlagFamily.W;
-    for (let k = 0; k < FlagFamily.W; k++) out[pos[k]] = this.c[o + k];
+    const c = this.state.f64, o = s * this.state.stride + this.base;
+    for (let k = 0; k < FlagFamily.W; k++) out[pos[k]] = c[o + k];
   }
 }

@@ -5,8 +5,8 @@
 import type { DecodedPacket } from '../../decode/types.js';
 import type { FlowTable } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily } from '../family.js';
-import { growArray } from '../family.js';
-import { RunningStats } from '../stats.js';
+import type { FlowState } from '../state.js';
+import { STAT_MAX, STAT_MIN, STAT_SIZE, STAT_SUM, statAdd, statAvg, statReset, statStd } from '../stats.js';
 
 const stat = (scope: string, what: string): FeatureDef[] => [
   { name: `${scope} IAT Mean`, unit: 'µs', description: `Mean gap between consecutive ${what} (0 with fewer than two).` },
@@ -27,59 +27,52 @@ export const IAT_FEATURES: readonly FeatureDef[] = [
 export class IatFamily implements FeatureFamily {
   readonly name = 'iat';
   readonly features = IAT_FEATURES;
-  private readonly flow = new RunningStats();
-  private readonly fwd = new RunningStats();
-  private readonly bwd = new RunningStats();
-  /** Last packet time per direction (NaN = none yet) and for the flow, µs. */
-  private lastFwd = new Float64Array(0);
-  private lastBwd = new Float64Array(0);
-  private lastAny = new Float64Array(0);
+  private state!: FlowState;
+  private base = 0;
 
-  resize(capacity: number): void {
-    this.flow.resize(capacity);
-    this.fwd.resize(capacity);
-    this.bwd.resize(capacity);
-    this.lastFwd = growArray(this.lastFwd, capacity, Float64Array);
-    this.lastBwd = growArray(this.lastBwd, capacity, Float64Array);
-    this.lastAny = growArray(this.lastAny, capacity, Float64Array);
+  bind(state: FlowState): void {
+    this.state = state;
+    this.base = state.reserve(3 * STAT_SIZE + 3);
   }
 
   onInit(slot: number): void {
-    this.flow.reset(slot);
-    this.fwd.reset(slot);
-    this.bwd.reset(slot);
-    this.lastFwd[slot] = NaN;
-    this.lastBwd[slot] = NaN;
-    this.lastAny[slot] = NaN;
+    const a = this.state.f64, o = slot * this.state.stride + this.base;
+    statReset(a, o + FLOW); statReset(a, o + FWD); statReset(a, o + BWD);
+    a[o + LAST_ANY] = NaN;
+    a[o + LAST_FWD] = NaN;
+    a[o + LAST_BWD] = NaN;
   }
 
   onUpdate(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
+    const a = this.state.f64, o = slot * this.state.stride + this.base;
     const t = pkt.tsUs;
-    if (this.lastAny[slot] === this.lastAny[slot]) this.flow.add(slot, t - this.lastAny[slot]);
-    this.lastAny[slot] = t;
-    if (dir === 0) {
-      if (this.lastFwd[slot] === this.lastFwd[slot]) this.fwd.add(slot, t - this.lastFwd[slot]);
-      this.lastFwd[slot] = t;
-    } else {
-      if (this.lastBwd[slot] === this.lastBwd[slot]) this.bwd.add(slot, t - this.lastBwd[slot]);
-      this.lastBwd[slot] = t;
-    }
+    const lastAny = a[o + LAST_ANY];
+    if (lastAny === lastAny) statAdd(a, o + FLOW, t - lastAny);
+    a[o + LAST_ANY] = t;
+    const k = o + (dir === 0 ? LAST_FWD : LAST_BWD);
+    const last = a[k];
+    if (last === last) statAdd(a, o + (dir === 0 ? FWD : BWD), t - last);
+    a[k] = t;
   }
 
   onExpire(s: number, _t: FlowTable, out: Float64Array, pos: Int32Array): void {
-    let i = writeStats(this.flow, s, out, pos, 0);
-    out[pos[i++]] = this.fwd.sum[s];
-    i = writeStats(this.fwd, s, out, pos, i);
-    out[pos[i++]] = this.bwd.sum[s];
-    writeStats(this.bwd, s, out, pos, i);
+    const a = this.state.f64, o = s * this.state.stride + this.base;
+    let i = writeStats(a, o + FLOW, out, pos, 0);
+    out[pos[i++]] = a[o + FWD + STAT_SUM];
+    i = writeStats(a, o + FWD, out, pos, i);
+    out[pos[i++]] = a[o + BWD + STAT_SUM];
+    writeStats(a, o + BWD, out, pos, i);
   }
 }
 
-/** Writes mean, std, max, min of slot `s` at positions pos[i..i+3]; returns the next position index. */
-function writeStats(st: RunningStats, s: number, out: Float64Array, pos: Int32Array, i: number): number {
-  out[pos[i]] = st.avg(s);
-  out[pos[i + 1]] = st.std(s);
-  out[pos[i + 2]] = st.max[s];
-  out[pos[i + 3]] = st.min[s];
+/** Offsets in the family's record part: flow, forward, backward gap statistics; last packet times (NaN = none yet), µs. */
+const FLOW = 0, FWD = STAT_SIZE, BWD = 2 * STAT_SIZE, LAST_ANY = 3 * STAT_SIZE, LAST_FWD = LAST_ANY + 1, LAST_BWD = LAST_ANY + 2;
+
+/** Writes mean, std, max, min of the block at `a[o …]` at positions pos[i..i+3]; returns the next position index. */
+function writeStats(a: Float64Array, o: number, out: Float64Array, pos: Int32Array, i: number): number {
+  out[pos[i]] = statAvg(a, o);
+  out[pos[i + 1]] = statStd(a, o);
+  out[pos[i + 2]] = a[o + STAT_MAX];
+  out[pos[i + 3]] = a[o + STAT_MIN];
   return i + 4;
 }

@@ -7,8 +7,8 @@
 import type { DecodedPacket } from '../../decode/types.js';
 import type { FlowTable } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily } from '../family.js';
-import { growArray } from '../family.js';
-import { RunningStats } from '../stats.js';
+import type { FlowState } from '../state.js';
+import { STAT_MAX, STAT_MIN, STAT_N, STAT_SIZE, STAT_SUM, statAdd, statAvg, statReset, statStd, statVariance } from '../stats.js';
 
 const CIC_STD = 'CICFlowMeter 4 uses the sample standard deviation (Apache Commons Math); so does flowsift.';
 
@@ -55,67 +55,69 @@ export const LENGTH_FEATURES: readonly FeatureDef[] = [
 export class LengthFamily implements FeatureFamily {
   readonly name = 'lengths';
   readonly features = LENGTH_FEATURES;
-  private readonly fwd = new RunningStats();
-  private readonly bwd = new RunningStats();
-  private readonly all = new RunningStats();
-  private fwdData = new Float64Array(0);
+  private state!: FlowState;
+  /** Record offsets: forward, backward and whole-flow statistics blocks, forward packets with payload. */
+  private base = 0;
 
-  resize(capacity: number): void {
-    this.fwd.resize(capacity);
-    this.bwd.resize(capacity);
-    this.all.resize(capacity);
-    this.fwdData = growArray(this.fwdData, capacity, Float64Array);
+  bind(state: FlowState): void {
+    this.state = state;
+    this.base = state.reserve(3 * STAT_SIZE + 1);
   }
 
   onInit(slot: number): void {
-    this.fwd.reset(slot);
-    this.bwd.reset(slot);
-    this.all.reset(slot);
-    this.fwdData[slot] = 0;
+    const a = this.state.f64, o = slot * this.state.stride + this.base;
+    statReset(a, o + FWD); statReset(a, o + BWD); statReset(a, o + ALL);
+    a[o + FWD_DATA] = 0;
   }
 
   onUpdate(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
+    const a = this.state.f64, o = slot * this.state.stride + this.base;
     const len = pkt.payloadLen;
     if (dir === 0) {
-      this.fwd.add(slot, len);
-      if (len > 0) this.fwdData[slot]++;
-    } else this.bwd.add(slot, len);
-    this.all.add(slot, len);
+      statAdd(a, o + FWD, len);
+      if (len > 0) a[o + FWD_DATA]++;
+    } else statAdd(a, o + BWD, len);
+    statAdd(a, o + ALL, len);
   }
 
   onExpire(s: number, table: FlowTable, out: Float64Array, pos: Int32Array): void {
-    const fwd = this.fwd, bwd = this.bwd, all = this.all;
+    const a = this.state.f64, o = s * this.state.stride + this.base;
+    const fwd = o + FWD, bwd = o + BWD, all = o + ALL;
     const durUs = table.lastSeenUs[s] - table.firstSeenUs[s];
     const durS = durUs / 1e6;
-    const nf = fwd.n[s], nb = bwd.n[s], n = nf + nb;
-    const bytes = fwd.sum[s] + bwd.sum[s];
+    const nf = a[fwd + STAT_N], nb = a[bwd + STAT_N], n = nf + nb;
+    const fwdBytes = a[fwd + STAT_SUM], bwdBytes = a[bwd + STAT_SUM];
+    const bytes = fwdBytes + bwdBytes;
     let i = 0;
     out[pos[i++]] = durUs;
     out[pos[i++]] = nf;
     out[pos[i++]] = nb;
-    out[pos[i++]] = fwd.sum[s];
-    out[pos[i++]] = bwd.sum[s];
-    out[pos[i++]] = fwd.max[s];
-    out[pos[i++]] = fwd.min[s];
-    out[pos[i++]] = fwd.avg(s);
-    out[pos[i++]] = fwd.std(s);
-    out[pos[i++]] = bwd.max[s];
-    out[pos[i++]] = bwd.min[s];
-    out[pos[i++]] = bwd.avg(s);
-    out[pos[i++]] = bwd.std(s);
+    out[pos[i++]] = fwdBytes;
+    out[pos[i++]] = bwdBytes;
+    out[pos[i++]] = a[fwd + STAT_MAX];
+    out[pos[i++]] = a[fwd + STAT_MIN];
+    out[pos[i++]] = statAvg(a, fwd);
+    out[pos[i++]] = statStd(a, fwd);
+    out[pos[i++]] = a[bwd + STAT_MAX];
+    out[pos[i++]] = a[bwd + STAT_MIN];
+    out[pos[i++]] = statAvg(a, bwd);
+    out[pos[i++]] = statStd(a, bwd);
     out[pos[i++]] = durS > 0 ? bytes / durS : 0;
     out[pos[i++]] = durS > 0 ? n / durS : 0;
     out[pos[i++]] = durS > 0 ? nf / durS : 0;
     out[pos[i++]] = durS > 0 ? nb / durS : 0;
-    out[pos[i++]] = all.min[s];
-    out[pos[i++]] = all.max[s];
-    out[pos[i++]] = all.avg(s);
-    out[pos[i++]] = all.std(s);
-    out[pos[i++]] = all.variance(s);
+    out[pos[i++]] = a[all + STAT_MIN];
+    out[pos[i++]] = a[all + STAT_MAX];
+    out[pos[i++]] = statAvg(a, all);
+    out[pos[i++]] = statStd(a, all);
+    out[pos[i++]] = statVariance(a, all);
     out[pos[i++]] = nf > 0 ? nb / nf : 0;
     out[pos[i++]] = n > 0 ? bytes / n : 0;
-    out[pos[i++]] = nf > 0 ? fwd.sum[s] / nf : 0;
-    out[pos[i++]] = nb > 0 ? bwd.sum[s] / nb : 0;
-    out[pos[i++]] = this.fwdData[s];
+    out[pos[i++]] = nf > 0 ? fwdBytes / nf : 0;
+    out[pos[i++]] = nb > 0 ? bwdBytes / nb : 0;
+    out[pos[i++]] = a[o + FWD_DATA];
   }
 }
+
+/** Offsets in the family's record part. */
+const FWD = 0, BWD = STAT_SIZE, ALL = 2 * STAT_SIZE, FWD_DATA = 3 * STAT_SIZE;

@@ -22,9 +22,9 @@ import type { DecodedPacket } from '../../decode/types.js';
 import { IpProto } from '../../decode/types.js';
 import type { FlowTable } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily } from '../family.js';
-import { growArray } from '../family.js';
+import type { FlowState } from '../state.js';
 import type { FeatureOptions } from '../registry.js';
-import { RunningStats } from '../stats.js';
+import { STAT_MAX, STAT_MEAN, STAT_MIN, STAT_N, STAT_SIZE, statAdd, statStd } from '../stats.js';
 import { MS, type AccountingMode, type NfstreamFeatureOptions, packetMs, packetSize } from './nfstream.js';
 
 const DIRS = ['bidirectional', 'src2dst', 'dst2src'] as const;
@@ -76,57 +76,44 @@ export class NfstreamStatsFamily implements FeatureFamily {
   readonly accountingMode: AccountingMode;
   /** Whether the statistics are computed (nfstream's `statistical_analysis`). */
   readonly enabled: boolean;
-  /** Packet sizes, bytes: both directions, src2dst, dst2src. */
-  private readonly psBi = new RunningStats();
-  private readonly psFwd = new RunningStats();
-  private readonly psBwd = new RunningStats();
-  /** Inter-arrival times, ms: both directions, src2dst, dst2src. */
-  private readonly piatBi = new RunningStats();
-  private readonly piatFwd = new RunningStats();
-  private readonly piatBwd = new RunningStats();
-  /** Last packet time, ms, index slot * 3 + (0 both, 1 src2dst, 2 dst2src). */
-  private lastMs = new Float64Array(0);
-  /** Flag counts, index (slot * 2 + dir) * 8 + flag (in {@link FLAGS} order). */
-  private flags = new Uint32Array(0);
+  private state!: FlowState;
+  /** Record part (only when enabled), see the offsets below the class. */
+  private base = 0;
 
   constructor(opts: FeatureOptions & NfstreamFeatureOptions = {}) {
     this.accountingMode = opts.accountingMode ?? 0;
     this.enabled = opts.statisticalAnalysis ?? false;
   }
 
-  resize(capacity: number): void {
-    if (!this.enabled) return;
-    this.psBi.resize(capacity); this.psFwd.resize(capacity); this.psBwd.resize(capacity);
-    this.piatBi.resize(capacity); this.piatFwd.resize(capacity); this.piatBwd.resize(capacity);
-    this.lastMs = growArray(this.lastMs, capacity * 3, Float64Array);
-    this.flags = growArray(this.flags, capacity * 16, Uint32Array);
+  bind(state: FlowState): void {
+    this.state = state;
+    if (this.enabled) this.base = state.reserve(SIZE);
   }
 
   onInit(slot: number): void {
     if (!this.enabled) return;
-    this.psBi.reset(slot); this.psFwd.reset(slot); this.psBwd.reset(slot);
-    this.piatBi.reset(slot); this.piatFwd.reset(slot); this.piatBwd.reset(slot);
-    const f = this.flags, o = slot * 16;
-    for (let i = 0; i < 16; i++) f[o + i] = 0;
+    const o = slot * this.state.stride + this.base;
+    this.state.f64.fill(0, o, o + SIZE);
   }
 
   onUpdate(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
     if (!this.enabled) return;
+    const a = this.state.f64, o = slot * this.state.stride + this.base;
     const size = packetSize(pkt, this.accountingMode);
     const ms = packetMs(pkt);
-    const last = this.lastMs, o = slot * 3, d = o + 1 + dir;
-    const ps = dir === 0 ? this.psFwd : this.psBwd;
-    if (this.psBi.n[slot] > 0) this.piatBi.add(slot, ms - last[o]);
-    if (ps.n[slot] > 0) (dir === 0 ? this.piatFwd : this.piatBwd).add(slot, ms - last[d]);
-    last[o] = ms;
-    last[d] = ms;
-    this.psBi.add(slot, size);
-    ps.add(slot, size);
+    const last = o + LAST, d = last + 1 + dir;
+    const ps = o + (dir === 0 ? PS_FWD : PS_BWD);
+    if (a[o + PS_BI + STAT_N] > 0) statAdd(a, o + PIAT_BI, ms - a[last]);
+    if (a[ps + STAT_N] > 0) statAdd(a, o + (dir === 0 ? PIAT_FWD : PIAT_BWD), ms - a[d]);
+    a[last] = ms;
+    a[d] = ms;
+    statAdd(a, o + PS_BI, size);
+    statAdd(a, ps, size);
     if (pkt.protocol === IpProto.TCP) {
       const f = pkt.tcpFlags;
       if (f !== 0) {
-        const b = (slot * 2 + dir) * 8, c = this.flags;
-        for (let i = 0; i < 8; i++) if ((f & FLAG_BITS[i]) !== 0) c[b + i]++;
+        const b = o + FLAG_COUNTS + dir * 8;
+        for (let i = 0; i < 8; i++) if ((f & FLAG_BITS[i]) !== 0) a[b + i]++;
       }
     }
   }
@@ -136,24 +123,33 @@ export class NfstreamStatsFamily implements FeatureFamily {
       for (let k = 0; k < pos.length; k++) out[pos[k]] = 0;
       return;
     }
-    let k = writeStats(this.psBi, s, out, pos, 0);
-    k = writeStats(this.psFwd, s, out, pos, k);
-    k = writeStats(this.psBwd, s, out, pos, k);
-    k = writeStats(this.piatBi, s, out, pos, k);
-    k = writeStats(this.piatFwd, s, out, pos, k);
-    k = writeStats(this.piatBwd, s, out, pos, k);
-    const c = this.flags, f = s * 16, b = f + 8;
-    for (let i = 0; i < 8; i++) out[pos[k++]] = c[f + i] + c[b + i];
-    for (let i = 0; i < 8; i++) out[pos[k++]] = c[f + i];
-    for (let i = 0; i < 8; i++) out[pos[k++]] = c[b + i];
+    const a = this.state.f64, o = s * this.state.stride + this.base;
+    let k = writeStats(a, o + PS_BI, out, pos, 0);
+    k = writeStats(a, o + PS_FWD, out, pos, k);
+    k = writeStats(a, o + PS_BWD, out, pos, k);
+    k = writeStats(a, o + PIAT_BI, out, pos, k);
+    k = writeStats(a, o + PIAT_FWD, out, pos, k);
+    k = writeStats(a, o + PIAT_BWD, out, pos, k);
+    const f = o + FLAG_COUNTS, b = f + 8;
+    for (let i = 0; i < 8; i++) out[pos[k++]] = a[f + i] + a[b + i];
+    for (let i = 0; i < 8; i++) out[pos[k++]] = a[f + i];
+    for (let i = 0; i < 8; i++) out[pos[k++]] = a[b + i];
   }
 }
 
-/** Writes min, Welford mean, sample standard deviation and max of `r` for slot `s` from position `k`; returns the next k. */
-function writeStats(r: RunningStats, s: number, out: Float64Array, pos: Int32Array, k: number): number {
-  out[pos[k]] = r.min[s];
-  out[pos[k + 1]] = r.mean[s];
-  out[pos[k + 2]] = r.std(s);
-  out[pos[k + 3]] = r.max[s];
+/**
+ * Offsets in the family's record part: packet-size statistics (bytes) and inter-arrival statistics (ms), each for
+ * both directions, src2dst, dst2src; last packet time in ms (both, src2dst, dst2src); flag counts per direction
+ * (8 each, in {@link FLAGS} order).
+ */
+const PS_BI = 0, PS_FWD = STAT_SIZE, PS_BWD = 2 * STAT_SIZE, PIAT_BI = 3 * STAT_SIZE, PIAT_FWD = 4 * STAT_SIZE, PIAT_BWD = 5 * STAT_SIZE;
+const LAST = 6 * STAT_SIZE, FLAG_COUNTS = LAST + 3, SIZE = FLAG_COUNTS + 16;
+
+/** Writes min, Welford mean, sample standard deviation and max of the block at `a[o …]` from position `k`; returns the next k. */
+function writeStats(a: Float64Array, o: number, out: Float64Array, pos: Int32Array, k: number): number {
+  out[pos[k]] = a[o + STAT_MIN];
+  out[pos[k + 1]] = a[o + STAT_MEAN];
+  out[pos[k + 2]] = statStd(a, o);
+  out[pos[k + 3]] = a[o + STAT_MAX];
   return k + 4;
 }

@@ -15,7 +15,7 @@
 import type { DecodedPacket } from '../../decode/types.js';
 import type { FlowTable } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily, FeatureUnit } from '../family.js';
-import { growArray } from '../family.js';
+import type { FlowState } from '../state.js';
 import type { FeatureOptions } from '../registry.js';
 
 /**
@@ -80,62 +80,53 @@ export class NfstreamFamily implements FeatureFamily {
   readonly features = NFSTREAM_FEATURES;
   /** Accounting mode of the byte counters. */
   readonly accountingMode: AccountingMode;
-  private tunnel = new Uint8Array(0);
-  /** Per direction d (0 src2dst, 1 dst2src), index slot * 2 + d. */
-  private packets = new Float64Array(0);
-  private bytes = new Float64Array(0);
-  private firstMs = new Float64Array(0);
-  private lastMs = new Float64Array(0);
+  private state!: FlowState;
+  /** Record part: tunnel id, then per direction d (0 src2dst, 1 dst2src) at 1 + 4d: packets, bytes, first ms, last ms. */
+  private base = 0;
 
   constructor(opts: FeatureOptions & NfstreamFeatureOptions = {}) {
     this.accountingMode = opts.accountingMode ?? 0;
   }
 
-  resize(capacity: number): void {
-    this.tunnel = growArray(this.tunnel, capacity, Uint8Array);
-    this.packets = growArray(this.packets, capacity * 2, Float64Array);
-    this.bytes = growArray(this.bytes, capacity * 2, Float64Array);
-    this.firstMs = growArray(this.firstMs, capacity * 2, Float64Array);
-    this.lastMs = growArray(this.lastMs, capacity * 2, Float64Array);
+  bind(state: FlowState): void {
+    this.state = state;
+    this.base = state.reserve(9);
   }
 
   onInit(slot: number, pkt: DecodedPacket): void {
-    this.tunnel[slot] = pkt.tunnelKey;
-    const i = slot * 2;
-    this.packets[i] = 0; this.packets[i + 1] = 0;
-    this.bytes[i] = 0; this.bytes[i + 1] = 0;
-    this.firstMs[i] = 0; this.firstMs[i + 1] = 0;
-    this.lastMs[i] = 0; this.lastMs[i + 1] = 0;
+    const a = this.state.f64, o = slot * this.state.stride + this.base;
+    a.fill(0, o, o + 9);
+    a[o] = pkt.tunnelKey;
   }
 
   onUpdate(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
-    const i = slot * 2 + dir;
+    const a = this.state.f64, i = slot * this.state.stride + this.base + 1 + 4 * dir;
     const ms = packetMs(pkt);
-    if (this.packets[i] === 0) this.firstMs[i] = ms;
-    if (ms > this.lastMs[i]) this.lastMs[i] = ms;
-    this.packets[i]++;
-    this.bytes[i] += packetSize(pkt, this.accountingMode);
+    if (a[i] === 0) a[i + 2] = ms;
+    if (ms > a[i + 3]) a[i + 3] = ms;
+    a[i]++;
+    a[i + 1] += packetSize(pkt, this.accountingMode);
   }
 
   onExpire(s: number, table: FlowTable, out: Float64Array, pos: Int32Array): void {
-    const f = s * 2, b = f + 1;
+    const a = this.state.f64, o = s * this.state.stride + this.base, f = o + 1, b = o + 5;
     const first = Math.floor(table.firstSeenUs[s] / 1000), last = Math.floor(table.lastSeenUs[s] / 1000);
     let k = 0;
-    out[pos[k++]] = this.tunnel[s];
+    out[pos[k++]] = a[o];
     out[pos[k++]] = first;
     out[pos[k++]] = last;
     out[pos[k++]] = last - first;
-    out[pos[k++]] = this.packets[f] + this.packets[b];
-    out[pos[k++]] = this.bytes[f] + this.bytes[b];
-    out[pos[k++]] = this.firstMs[f];
-    out[pos[k++]] = this.lastMs[f];
-    out[pos[k++]] = this.lastMs[f] - this.firstMs[f];
-    out[pos[k++]] = this.packets[f];
-    out[pos[k++]] = this.bytes[f];
-    out[pos[k++]] = this.firstMs[b];
-    out[pos[k++]] = this.lastMs[b];
-    out[pos[k++]] = this.lastMs[b] - this.firstMs[b];
-    out[pos[k++]] = this.packets[b];
-    out[pos[k++]] = this.bytes[b];
+    out[pos[k++]] = a[f] + a[b];
+    out[pos[k++]] = a[f + 1] + a[b + 1];
+    out[pos[k++]] = a[f + 2];
+    out[pos[k++]] = a[f + 3];
+    out[pos[k++]] = a[f + 3] - a[f + 2];
+    out[pos[k++]] = a[f];
+    out[pos[k++]] = a[f + 1];
+    out[pos[k++]] = a[b + 2];
+    out[pos[k++]] = a[b + 3];
+    out[pos[k++]] = a[b + 3] - a[b + 2];
+    out[pos[k++]] = a[b];
+    out[pos[k++]] = a[b + 1];
   }
 }

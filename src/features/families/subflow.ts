@@ -5,7 +5,7 @@
 import type { DecodedPacket } from '../../decode/types.js';
 import type { FlowTable } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily } from '../family.js';
-import { growArray } from '../family.js';
+import type { FlowState } from '../state.js';
 
 const DIFF = 'CICFlowMeter 4 compares a µs timestamp with seconds, so nearly every packet opens a subflow, and divides integers: its values are mostly 0 or 1. flowsift counts gaps > 1 s and divides real numbers.';
 
@@ -20,35 +20,38 @@ export const SUBFLOW_FEATURES: readonly FeatureDef[] = [
 export class SubflowFamily implements FeatureFamily {
   readonly name = 'subflow';
   readonly features = SUBFLOW_FEATURES;
-  private st = new Float64Array(0); // per slot: [subflows, lastTs, fwdBytes, bwdBytes]
+  private state!: FlowState;
+  /** Record part: [subflows, lastTs, fwdBytes, bwdBytes]. */
+  private base = 0;
 
   /** Gap that starts a new subflow, µs (CICFlowMeter: 1 s). */
   constructor(private readonly gapUs = 1e6) {}
 
-  resize(capacity: number): void {
-    this.st = growArray(this.st, capacity * 4, Float64Array);
+  bind(state: FlowState): void {
+    this.state = state;
+    this.base = state.reserve(4);
   }
 
   onInit(slot: number, pkt: DecodedPacket): void {
-    const o = slot * 4;
-    this.st[o] = 1;
-    this.st[o + 1] = pkt.tsUs;
-    this.st[o + 2] = 0;
-    this.st[o + 3] = 0;
+    const st = this.state.f64, o = slot * this.state.stride + this.base;
+    st[o] = 1;
+    st[o + 1] = pkt.tsUs;
+    st[o + 2] = 0;
+    st[o + 3] = 0;
   }
 
   onUpdate(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
-    const o = slot * 4;
-    if (pkt.tsUs - this.st[o + 1] > this.gapUs) this.st[o]++;
-    this.st[o + 1] = pkt.tsUs;
-    this.st[o + 2 + dir] += pkt.payloadLen;
+    const st = this.state.f64, o = slot * this.state.stride + this.base;
+    if (pkt.tsUs - st[o + 1] > this.gapUs) st[o]++;
+    st[o + 1] = pkt.tsUs;
+    st[o + 2 + dir] += pkt.payloadLen;
   }
 
   onExpire(s: number, t: FlowTable, out: Float64Array, pos: Int32Array): void {
-    const o = s * 4, n = this.st[o];
+    const st = this.state.f64, o = s * this.state.stride + this.base, n = st[o];
     out[pos[0]] = t.fwdPackets[s] / n;
-    out[pos[1]] = this.st[o + 2] / n;
+    out[pos[1]] = st[o + 2] / n;
     out[pos[2]] = t.bwdPackets[s] / n;
-    out[pos[3]] = this.st[o + 3] / n;
+    out[pos[3]] = st[o + 3] / n;
   }
 }

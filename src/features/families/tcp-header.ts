@@ -6,7 +6,7 @@ import type { DecodedPacket } from '../../decode/types.js';
 import { IpProto } from '../../decode/types.js';
 import type { FlowTable } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily } from '../family.js';
-import { growArray } from '../family.js';
+import type { FlowState } from '../state.js';
 
 export const HEADER_FEATURES: readonly FeatureDef[] = [
   { name: 'Fwd Header Length', unit: 'bytes', description: 'Sum of forward transport header lengths (TCP data offset × 4, UDP 8), as CICFlowMeter\'s getHeaderBytes().' },
@@ -22,36 +22,38 @@ export const HEADER_FEATURES: readonly FeatureDef[] = [
 export class HeaderFamily implements FeatureFamily {
   readonly name = 'tcp-header';
   readonly features = HEADER_FEATURES;
-  private hdr = new Float64Array(0); // 2 per slot
-  private win = new Int32Array(0); // 2 per slot, -1 = none
-  private minFwd = new Float64Array(0);
+  private state!: FlowState;
+  /** Record part: header bytes fwd/bwd, first window fwd/bwd (-1 = none yet), smallest forward header. */
+  private base = 0;
 
-  resize(capacity: number): void {
-    this.hdr = growArray(this.hdr, capacity * 2, Float64Array);
-    this.win = growArray(this.win, capacity * 2, Int32Array);
-    this.minFwd = growArray(this.minFwd, capacity, Float64Array);
+  bind(state: FlowState): void {
+    this.state = state;
+    this.base = state.reserve(5);
   }
 
   onInit(slot: number): void {
-    this.hdr[2 * slot] = 0;
-    this.hdr[2 * slot + 1] = 0;
-    this.win[2 * slot] = -1;
-    this.win[2 * slot + 1] = -1;
-    this.minFwd[slot] = Infinity;
+    const a = this.state.f64, o = slot * this.state.stride + this.base;
+    a[o] = 0;
+    a[o + 1] = 0;
+    a[o + 2] = -1;
+    a[o + 3] = -1;
+    a[o + 4] = Infinity;
   }
 
   onUpdate(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
+    const a = this.state.f64, o = slot * this.state.stride + this.base;
     const h = pkt.l4HeaderLen;
-    this.hdr[2 * slot + dir] += h;
-    if (dir === 0 && h < this.minFwd[slot]) this.minFwd[slot] = h;
-    if (pkt.protocol === IpProto.TCP && this.win[2 * slot + dir] < 0 && !pkt.truncated) this.win[2 * slot + dir] = pkt.tcpWindow;
+    a[o + dir] += h;
+    if (dir === 0 && h < a[o + 4]) a[o + 4] = h;
+    if (pkt.protocol === IpProto.TCP && a[o + 2 + dir] < 0 && !pkt.truncated) a[o + 2 + dir] = pkt.tcpWindow;
   }
 
   onExpire(s: number, _t: FlowTable, out: Float64Array, pos: Int32Array): void {
-    out[pos[0]] = this.hdr[2 * s];
-    out[pos[1]] = this.hdr[2 * s + 1];
-    out[pos[2]] = this.win[2 * s];
-    out[pos[3]] = this.win[2 * s + 1];
-    out[pos[4]] = this.minFwd[s] === Infinity ? 0 : this.minFwd[s];
+    const a = this.state.f64, o = s * this.state.stride + this.base;
+    out[pos[0]] = a[o];
+    out[pos[1]] = a[o + 1];
+    out[pos[2]] = a[o + 2];
+    out[pos[3]] = a[o + 3];
+    out[pos[4]] = a[o + 4] === Infinity ? 0 : a[o + 4];
   }
 }
