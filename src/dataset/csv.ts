@@ -7,7 +7,6 @@
  * A {@link CsvLayout} selects the identifier columns (CICFlowMeter's, or nfstream's for the nfstream profile) and
  * which features are written in which order.
  */
-import type { FinishedFlow } from '../features/meter.js';
 import { IDENTIFIER_COLUMNS } from '../features/registry.js';
 import { EndReason } from '../flow/table.js';
 import type { OutputSink } from './output.js';
@@ -27,6 +26,35 @@ export interface CsvLayout {
   identifiers?: 'cic' | 'nfstream';
   /** Indices into `FinishedFlow.features` of the feature columns to write, in order (default: all, in registry order). */
   featureIndices?: readonly number[];
+}
+
+/**
+ * What a CSV row is made of: a flow's identifiers, feature values and text columns. A
+ * {@link import('../features/meter.js').FinishedFlow} is one; so is a row of a batch handed to the formatting
+ * thread (csv-thread.ts).
+ */
+export interface CsvFlowRow {
+  /** Initiator / responder address text. */
+  readonly srcIp: string;
+  readonly dstIp: string;
+  readonly srcPort: number;
+  readonly dstPort: number;
+  /** IP protocol number. */
+  readonly protocol: number;
+  readonly ipVersion: number;
+  readonly vlanId: number;
+  /** Why the flow ended ({@link EndReason} code). */
+  readonly reason: number;
+  /** First packet time as ISO 8601 UTC text with microseconds. */
+  readonly timestamp: string;
+  /** Feature values in registry order, from index {@link featureOffset}. */
+  readonly features: Float64Array;
+  /** Where this row's features start in {@link features}. */
+  readonly featureOffset: number;
+  /** Text columns in registry order, from index {@link textOffset}. */
+  readonly text: readonly string[];
+  /** Where this row's text columns start in {@link text}. */
+  readonly textOffset: number;
 }
 
 /** Quotes a CSV field when needed (RFC 4180 §2). */
@@ -68,7 +96,7 @@ export class FlowCsvWriter {
   }
 
   /** Writes one flow (and its label when the writer has a Label column). */
-  write(flow: FinishedFlow, label?: string): void {
+  write(flow: CsvFlowRow, label?: string): void {
     const sink = this.sink, f = flow.features;
     const src = flow.srcIp, dst = flow.dstIp;
     if (this.nfstreamIds) this.writeNfstreamIds(flow, src, dst);
@@ -83,17 +111,17 @@ export class FlowCsvWriter {
       sink.byte(44); sink.number(flow.protocol);
       sink.byte(44); sink.write(flow.timestamp);
     }
-    const fi = this.featureIndex;
-    for (let i = 0; i < this.nFeatures; i++) { sink.byte(44); sink.number(f[fi[i]]); }
-    const t = flow.text;
-    for (let i = 0; i < this.nText; i++) { sink.byte(44); sink.write(csvField(t[i])); }
+    const fi = this.featureIndex, fo = flow.featureOffset;
+    for (let i = 0; i < this.nFeatures; i++) { sink.byte(44); sink.number(f[fo + fi[i]]); }
+    const t = flow.text, to = flow.textOffset;
+    for (let i = 0; i < this.nText; i++) { sink.byte(44); sink.write(csvField(t[to + i])); }
     if (this.withLabel) { sink.byte(44); sink.write(csvField(label ?? '')); }
     sink.byte(10);
     this.rows++;
   }
 
   /** The {@link NFSTREAM_IDENTIFIER_COLUMNS} of `flow` (no trailing comma). */
-  private writeNfstreamIds(flow: FinishedFlow, src: string, dst: string): void {
+  private writeNfstreamIds(flow: CsvFlowRow, src: string, dst: string): void {
     const sink = this.sink;
     sink.number(this.rows);
     sink.byte(44); sink.number(flow.reason === EndReason.ACTIVE ? 1 : 0);

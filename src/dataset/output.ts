@@ -50,11 +50,13 @@ export class OutputSink {
   private buf: Buffer;
   private pos = 0;
   private closed = false;
+  /** The descriptor belongs to another sink ({@link borrow}): close() flushes but neither closes nor renames. */
+  private borrowed = false;
 
   private constructor(
     /** Path as given ('-' for stdout). */
     readonly path: string,
-    private readonly fd: number,
+    private readonly descriptor: number,
     private readonly tempPath: string | null,
     chunkBytes: number,
     /** File the temporary is renamed to on close (the path, or the regular file a symbolic link names). */
@@ -99,6 +101,23 @@ export class OutputSink {
     } catch (e) {
       throw new OutputError(path, `cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, (e as NodeJS.ErrnoException).code);
     }
+  }
+
+  /**
+   * A sink writing to the already open descriptor `fd` of another sink (e.g. on a worker thread: descriptors are
+   * per process). Its {@link close} only flushes; the owner closes and renames.
+   * @param path the owner's path, for error messages
+   */
+  static borrow(fd: number, path: string, chunkBytes = 1 << 20): OutputSink {
+    const s = new OutputSink(path, fd, null, chunkBytes);
+    s.borrowed = true;
+    openSinks.delete(s);
+    return s;
+  }
+
+  /** The file descriptor written to (for {@link borrow} on another thread); flush this sink first. */
+  get fd(): number {
+    return this.descriptor;
   }
 
   /** Appends text (UTF-8). */
@@ -177,7 +196,7 @@ export class OutputSink {
   private writeOut(b: Uint8Array, n: number): void {
     if (this.closed) throw new OutputError(this.path, 'write after close');
     try {
-      writeAll(this.fd, b, n);
+      writeAll(this.descriptor, b, n);
     } catch (e) {
       this.abort();
       const code = (e as NodeJS.ErrnoException).code;
@@ -192,11 +211,12 @@ export class OutputSink {
     this.flush();
     this.closed = true;
     openSinks.delete(this);
+    if (this.borrowed) return;
     try {
       if (this.tempPath) {
-        closeSync(this.fd);
+        closeSync(this.descriptor);
         renameSync(this.tempPath, this.finalPath);
-      } else if (this.fd > 2) closeSync(this.fd);
+      } else if (this.descriptor > 2) closeSync(this.descriptor);
     } catch (e) {
       if (this.tempPath) try { unlinkSync(this.tempPath); } catch { /* gone */ }
       const code = (e as NodeJS.ErrnoException).code;
@@ -210,11 +230,12 @@ export class OutputSink {
     this.closed = true;
     this.pos = 0;
     openSinks.delete(this);
+    if (this.borrowed) return;
     if (this.tempPath) {
-      try { closeSync(this.fd); } catch { /* already closed */ }
+      try { closeSync(this.descriptor); } catch { /* already closed */ }
       try { unlinkSync(this.tempPath); } catch { /* gone */ }
-    } else if (this.fd > 2) {
-      try { closeSync(this.fd); } catch { /* already closed */ }
+    } else if (this.descriptor > 2) {
+      try { closeSync(this.descriptor); } catch { /* already closed */ }
     }
   }
 }

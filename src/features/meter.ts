@@ -30,6 +30,9 @@ export interface MeterOptions extends FlowTableOptions, FeatureOptions, Nfstream
 export class FinishedFlow {
   slot = -1;
   reason: EndReasonCode = 0;
+  /** {@link features} and {@link text} hold this flow only, from index 0. */
+  readonly featureOffset = 0;
+  readonly textOffset = 0;
   constructor(
     private readonly table: FlowTable,
     /** Feature values in registry order. */ readonly features: Float64Array,
@@ -60,10 +63,57 @@ export class FinishedFlow {
   /** Address words of the initiator/responder (4 each), for rule matching without strings. */
   srcWords(out: Uint32Array): Uint32Array { out.set(this.table.srcAddr.subarray(this.slot * 4, this.slot * 4 + 4)); return out; }
   dstWords(out: Uint32Array): Uint32Array { out.set(this.table.dstAddr.subarray(this.slot * 4, this.slot * 4 + 4)); return out; }
+  /**
+   * Writes the flow's identifiers as {@link FLOW_ID_WIDTH} numbers at `out[o …]`: initiator address words (4),
+   * responder address words (4), IP version, initiator port, responder port, IP protocol, VLAN id, first packet
+   * time (whole seconds, nanoseconds), end reason. {@link flowIdsText} turns them back into text.
+   */
+  writeIds(out: Float64Array, o: number): void {
+    const t = this.table, s = this.slot, a = s * 4;
+    for (let k = 0; k < 4; k++) { out[o + k] = t.srcAddr[a + k]; out[o + 4 + k] = t.dstAddr[a + k]; }
+    out[o + 8] = t.ipVersion[s];
+    out[o + 9] = t.srcPort[s];
+    out[o + 10] = t.dstPort[s];
+    out[o + 11] = t.protocol[s];
+    out[o + 12] = t.vlanId[s];
+    out[o + 13] = t.firstSec[s];
+    out[o + 14] = t.firstNsec[s];
+    out[o + 15] = this.reason;
+  }
+
   /** CICFlowMeter's Flow ID: `src-dst-srcport-dstport-protocol`. */
   get flowId(): string { return `${this.srcIp}-${this.dstIp}-${this.srcPort}-${this.dstPort}-${this.protocol}`; }
   /** First packet time as ISO 8601 UTC with microseconds, e.g. 2026-11-22T03:05:53.123456Z. */
   get timestamp(): string { return isoMicros(this.firstSec, this.firstNsec); }
+}
+
+/** Numbers per flow written by {@link FinishedFlow.writeIds}. */
+export const FLOW_ID_WIDTH = 16;
+
+/**
+ * A flow's identifiers read back from numbers written by {@link FinishedFlow.writeIds} at `ids[o …]` (for code
+ * that formats flows away from the meter, e.g. on another thread). Set {@link at} to move to another row.
+ */
+export class FlowIdsView {
+  /** Offset of the current row's identifiers. */
+  at = 0;
+  private readonly words = new Uint32Array(8);
+  constructor(public ids: Float64Array) {}
+  private addr(k: number): string {
+    const w = this.words, o = this.at + k;
+    for (let i = 0; i < 4; i++) w[i] = this.ids[o + i];
+    return formatAddress(w, 0, this.ids[this.at + 8]);
+  }
+  get srcIp(): string { return this.addr(0); }
+  get dstIp(): string { return this.addr(4); }
+  get ipVersion(): number { return this.ids[this.at + 8]; }
+  get srcPort(): number { return this.ids[this.at + 9]; }
+  get dstPort(): number { return this.ids[this.at + 10]; }
+  get protocol(): number { return this.ids[this.at + 11]; }
+  get vlanId(): number { return this.ids[this.at + 12]; }
+  get reason(): number { return this.ids[this.at + 15]; }
+  /** First packet time as ISO 8601 UTC with microseconds (as {@link FinishedFlow.timestamp}). */
+  get timestamp(): string { return isoMicros(this.ids[this.at + 13], this.ids[this.at + 14]); }
 }
 
 let isoSec = NaN;

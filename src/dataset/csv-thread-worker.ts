@@ -1,0 +1,78 @@
+/**
+ * The formatting thread of {@link import('./csv-thread.js').ThreadedFlowCsvWriter}: receives batches of flows as
+ * numbers and strings and writes them as CSV rows, with {@link FlowCsvWriter}, to the output descriptor it was
+ * given. After a write error it records the error for the main thread and drops later batches.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { FLOW_ID_WIDTH, FlowIdsView } from '../features/meter.js';
+import type { CsvBatch, CsvThreadInit } from './csv-thread.js';
+import type { CsvFlowRow } from './csv.js';
+import { FlowCsvWriter } from './csv.js';
+import { OutputError, OutputSink } from './output.js';
+
+const init = workerData as CsvThreadInit;
+const control = new Int32Array(init.control);
+const errorText = new Uint8Array(init.error);
+const sink = OutputSink.borrow(init.fd, init.path);
+let failed = false;
+
+/** Records the first error for the main thread. */
+function fail(e: unknown): void {
+  if (failed) return;
+  failed = true;
+  const code = e instanceof OutputError ? e.code : (e as NodeJS.ErrnoException).code;
+  const message = e instanceof OutputError ? e.message.slice(init.path.length + 2) : `formatting failed: ${(e as Error).message}`;
+  const bytes = new TextEncoder().encode(JSON.stringify({ message, code }));
+  const n = Math.min(bytes.length, errorText.length);
+  errorText.set(bytes.subarray(0, n));
+  Atomics.store(control, 1, n);
+  Atomics.notify(control, 0);
+}
+
+let writer: FlowCsvWriter | null = null;
+try {
+  writer = new FlowCsvWriter(sink, init.featureNames, init.textNames, init.withLabel, init.layout);
+} catch (e) {
+  fail(e);
+}
+
+/** One batch row seen as a {@link CsvFlowRow}. */
+class BatchRow extends FlowIdsView implements CsvFlowRow {
+  featureOffset = 0;
+  textOffset = 0;
+  constructor(public features: Float64Array, public text: string[]) { super(new Float64Array(0)); }
+}
+
+const nFeatures = init.featureNames.length;
+const textWidth = init.textNames.length + (init.withLabel ? 1 : 0);
+const row = new BatchRow(new Float64Array(0), []);
+
+parentPort!.on('message', (m: CsvBatch | { end: true }) => {
+  if ('end' in m) {
+    try {
+      if (!failed) sink.close();
+    } catch (e) {
+      fail(e);
+    }
+    parentPort!.postMessage({ done: true });
+    return;
+  }
+  try {
+    if (!failed && writer) {
+      row.ids = m.ids;
+      row.features = m.features;
+      row.text = m.text;
+      for (let r = 0; r < m.rows; r++) {
+        row.at = r * FLOW_ID_WIDTH;
+        row.featureOffset = r * nFeatures;
+        row.textOffset = r * textWidth;
+        writer.write(row, init.withLabel ? m.text[row.textOffset + textWidth - 1] : undefined);
+      }
+    }
+  } catch (e) {
+    fail(e);
+  } finally {
+    Atomics.sub(control, 0, 1);
+    Atomics.notify(control, 0);
+  }
+});

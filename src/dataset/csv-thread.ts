@@ -1,0 +1,156 @@
+/**
+ * Flow CSV rows formatted and written on a worker thread, so that number formatting (about half of `extract`'s
+ * time on large captures: every feature value becomes text) runs on a second core while the main thread meters
+ * packets. The output bytes are exactly those of {@link FlowCsvWriter} on the main thread.
+ *
+ * The main thread copies each finished flow into a batch: identifiers and features as numbers in one
+ * Float64Array (transferred, not copied, to the worker), text columns and labels as strings. The worker formats
+ * the batch with a {@link FlowCsvWriter} into the output's file descriptor (the {@link OutputSink} opened on the
+ * main thread, which keeps the temporary-file-and-rename behaviour and signal clean-up). Batches are written in the
+ * order they were sent. When the worker falls {@link MAX_BATCHES_IN_FLIGHT} batches behind, the main thread waits
+ * (Atomics.wait), so memory stays bounded whatever the speed of the disk or pipe.
+ *
+ * A write error on the worker (disk full, closed pipe) is reported on the main thread as the same
+ * {@link OutputError} the single-thread path raises: at the next batch, or at {@link ThreadedFlowCsvWriter.close}.
+ */
+import { Worker } from 'node:worker_threads';
+import type { FinishedFlow } from '../features/meter.js';
+import { FLOW_ID_WIDTH } from '../features/meter.js';
+import type { CsvLayout } from './csv.js';
+import { OutputError, type OutputSink } from './output.js';
+
+/** Flows per batch sent to the worker. */
+export const BATCH_ROWS = 2048;
+/** Batches the worker may be behind before the main thread waits. */
+export const MAX_BATCHES_IN_FLIGHT = 8;
+
+/** Shared control words: [batches in flight, error text length (0 = no error)]. */
+const IN_FLIGHT = 0, ERROR_LEN = 1;
+/** Bytes reserved for the worker's error text (JSON {message, code}). */
+const ERROR_BYTES = 4096;
+
+/** What the worker is started with. */
+export interface CsvThreadInit {
+  fd: number;
+  path: string;
+  featureNames: readonly string[];
+  textNames: readonly string[];
+  withLabel: boolean;
+  layout: CsvLayout;
+  /** Int32 control words ({@link IN_FLIGHT}, {@link ERROR_LEN}). */
+  control: SharedArrayBuffer;
+  /** UTF-8 JSON of the first write error. */
+  error: SharedArrayBuffer;
+}
+
+/** A batch of rows: `ids[r * FLOW_ID_WIDTH …]`, `features[r * nFeatures …]`, `text[r * textWidth …]` (+ label last). */
+export interface CsvBatch {
+  rows: number;
+  ids: Float64Array;
+  features: Float64Array;
+  text: string[];
+}
+
+/** Writes flows as CSV rows to a sink through a formatting thread (see the module comment). */
+export class ThreadedFlowCsvWriter {
+  private readonly worker: Worker;
+  private readonly control: Int32Array;
+  private readonly errorText: Uint8Array;
+  private readonly nFeatures: number;
+  private readonly textWidth: number;
+  private rows = 0;
+  private ids!: Float64Array;
+  private features!: Float64Array;
+  private text!: string[];
+  private readonly finished: Promise<void>;
+  private closed = false;
+
+  /**
+   * @param sink the open output (header and rows go to its descriptor; the caller closes or aborts the sink after
+   *   {@link close} / {@link abort})
+   * @param featureNames, textNames, withLabel, layout as {@link FlowCsvWriter}'s
+   */
+  constructor(
+    private readonly sink: OutputSink, featureNames: readonly string[], textNames: readonly string[], private readonly withLabel: boolean,
+    layout: CsvLayout = {},
+  ) {
+    sink.flush();
+    this.nFeatures = featureNames.length;
+    this.textWidth = textNames.length + (withLabel ? 1 : 0);
+    const control = new SharedArrayBuffer(8), error = new SharedArrayBuffer(ERROR_BYTES);
+    this.control = new Int32Array(control);
+    this.errorText = new Uint8Array(error);
+    const init: CsvThreadInit = { fd: sink.fd, path: sink.path, featureNames, textNames, withLabel, layout, control, error };
+    this.worker = new Worker(new URL('./csv-thread-worker.js', import.meta.url), { workerData: init });
+    this.finished = new Promise<void>((resolve, reject) => {
+      this.worker.on('message', (m: { done?: boolean }) => { if (m.done) resolve(); });
+      this.worker.on('error', reject);
+      this.worker.on('exit', (code) => { if (code !== 0) reject(new OutputError(sink.path, `formatting thread stopped (exit code ${code})`)); });
+    });
+    this.finished.catch(() => { /* reported by close() */ });
+    this.newBatch();
+  }
+
+  private newBatch(): void {
+    this.rows = 0;
+    this.ids = new Float64Array(BATCH_ROWS * FLOW_ID_WIDTH);
+    this.features = new Float64Array(BATCH_ROWS * this.nFeatures);
+    this.text = new Array<string>(BATCH_ROWS * this.textWidth);
+  }
+
+  /** Queues one flow (and its label when the writer has a Label column). @throws OutputError after a write error */
+  write(flow: FinishedFlow, label?: string): void {
+    const r = this.rows;
+    flow.writeIds(this.ids, r * FLOW_ID_WIDTH);
+    this.features.set(flow.features, r * this.nFeatures);
+    const t = this.text, o = r * this.textWidth, src = flow.text;
+    for (let i = 0; i < src.length; i++) t[o + i] = src[i];
+    if (this.withLabel) t[o + src.length] = label ?? '';
+    if (++this.rows === BATCH_ROWS) this.send();
+  }
+
+  private send(): void {
+    this.checkError();
+    if (this.rows === 0) return;
+    // Wait while the worker is MAX_BATCHES_IN_FLIGHT behind (it decrements and notifies after each batch).
+    for (let n = Atomics.load(this.control, IN_FLIGHT); n >= MAX_BATCHES_IN_FLIGHT; n = Atomics.load(this.control, IN_FLIGHT)) {
+      Atomics.wait(this.control, IN_FLIGHT, n, 1000);
+      this.checkError();
+    }
+    Atomics.add(this.control, IN_FLIGHT, 1);
+    const batch: CsvBatch = { rows: this.rows, ids: this.ids, features: this.features, text: this.text };
+    this.worker.postMessage(batch, [this.ids.buffer as ArrayBuffer, this.features.buffer as ArrayBuffer]);
+    this.newBatch();
+  }
+
+  /** Throws the worker's write error, if it had one. */
+  private checkError(): void {
+    const n = Atomics.load(this.control, ERROR_LEN);
+    if (n === 0) return;
+    const e = JSON.parse(new TextDecoder().decode(this.errorText.slice(0, n))) as { message: string; code?: string };
+    throw new OutputError(this.sink.path, e.message, e.code);
+  }
+
+  /**
+   * Sends the last rows and waits until the worker has written everything (the caller then closes the sink).
+   * @throws OutputError on a write error
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.send();
+    this.closed = true;
+    this.worker.postMessage({ end: true });
+    try {
+      await this.finished;
+    } finally {
+      await this.worker.terminate();
+    }
+    this.checkError();
+  }
+
+  /** Stops the worker without waiting for queued rows (the caller aborts the sink). */
+  async abort(): Promise<void> {
+    this.closed = true;
+    await this.worker.terminate();
+  }
+}
