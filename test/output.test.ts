@@ -1,0 +1,115 @@
+/**
+ * The byte-level CSV output: numbers exactly as JavaScript's String() writes them (the string-free fast paths
+ * included), short-text copying, and the formatting thread of `extract --threads 1` giving the same bytes as the
+ * one-thread path, on the shipped capture and, with ../shared, on lab/train.
+ */
+import { mkdtempSync, readFileSync, existsSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { OutputSink } from '../src/dataset/output.js';
+import { flowsift } from './helpers/cli.js';
+import { prng } from './helpers/python.js';
+import { describeShared, REPO, sharedPath } from './helpers/shared.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'flowsift-output-'));
+
+/** Writes `values` with `sink.number`, comma-separated, and returns the file's text. */
+function formatted(values: readonly number[]): string {
+  const path = join(tmp, `n${Math.random().toString(36).slice(2)}.txt`);
+  const sink = OutputSink.open(path, 4096);
+  for (const v of values) { sink.number(v); sink.byte(44); }
+  sink.close();
+  return readFileSync(path, 'latin1');
+}
+
+describe('OutputSink.number', () => {
+  it('writes what String() writes, for integers, short decimals, long fractions and special values', () => {
+    const rnd = prng(7);
+    const values: number[] = [0, -0, 1, -1, 9, 10, 2147483647, -2147483648, 2147483648, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, 1e21, 1e22,
+      NaN, Infinity, -Infinity, 0.1, 0.2, 0.30000000000000004, 1e-4, 1e-5, 1e-6, 1e-7, 0.0001234, 99999999999.9999, 1e11 + 0.5,
+      5e-324, Number.MAX_VALUE, -Number.MIN_VALUE, 140.33333333333334, 1187.6484560570073, 2.675, 1.005, 0.015];
+    for (let i = 0; i < 20000; i++) {
+      const k = Math.floor(rnd() * 5); // 0–4 decimals: the string-free path
+      values.push(Math.round((rnd() - 0.3) * 10 ** (1 + Math.floor(rnd() * 10)) * 10 ** k) / 10 ** k);
+      values.push((rnd() - 0.5) * 10 ** Math.floor(rnd() * 30 - 10)); // any magnitude, full precision
+      values.push(Math.floor(rnd() * 1e6) / Math.max(1, Math.floor(rnd() * 12))); // means of integers
+      values.push((Math.floor(rnd() * 1e5) + 0.5) / 10 ** Math.floor(rnd() * 6)); // ties of rounding
+    }
+    expect(formatted(values)).toBe(values.map((v) => `${String(v)},`).join(''));
+  });
+});
+
+describe('OutputSink.write', () => {
+  it('copies short ASCII text and encodes other text as UTF-8, at any buffer position', () => {
+    const texts = ['10.0.0.1', '', 'a,b', 'é', 'www.exämple.com', '2023-11-14T22:13:20.006426Z', 'x'.repeat(64), 'y'.repeat(65), '€'.repeat(70), '𝄞'];
+    const path = join(tmp, 'text.txt');
+    const sink = OutputSink.open(path, 4096);
+    let expected = '';
+    for (let i = 0; i < 300; i++) for (const t of texts) { sink.write(t); expected += t; }
+    sink.close();
+    expect(readFileSync(path, 'utf8')).toBe(expected);
+  });
+});
+
+describe('extract --threads 1 (CSV formatted on a worker thread)', () => {
+  const L = join(REPO, 'datasets/lab-excerpt');
+
+  it('writes the same bytes as one thread, with labels, in both profiles, to a file and to stdout', () => {
+    for (const profile of ['flowsift', 'nfstream']) {
+      const args = ['extract', join(L, 'capture.pcap'), '--labels', join(L, 'labels.csv'), '--profile', profile, '-q'];
+      const one = flowsift([...args, '--threads', '0', '-o', join(tmp, `one-${profile}.csv`)]);
+      const two = flowsift([...args, '--threads', '1', '-o', join(tmp, `two-${profile}.csv`)]);
+      expect(one.code).toBe(0);
+      expect(two.code).toBe(0);
+      const a = readFileSync(join(tmp, `one-${profile}.csv`));
+      expect(a.length).toBeGreaterThan(1_000_000);
+      expect(readFileSync(join(tmp, `two-${profile}.csv`)).equals(a)).toBe(true);
+      const piped = flowsift([...args, '--threads', '1', '-o', '-']);
+      expect(piped.code).toBe(0);
+      expect(piped.stdout).toBe(a.toString('utf8'));
+    }
+  });
+
+  it('reports a write error of the thread as one line with the file, exit 1, and leaves no file', () => {
+    if (!existsSync('/dev/full')) return;
+    const r = flowsift(['extract', join(L, 'capture.pcap'), '--threads', '1', '-q', '-o', '/dev/full']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/\/dev\/full: write failed: no space left on device/);
+  });
+
+  it('rejects a bad --threads value with a usage error', () => {
+    const r = flowsift(['extract', join(L, 'capture.pcap'), '--threads', '3', '-o', join(tmp, 'x.csv')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--threads must be 0 or 1, got '3'/);
+    expect(existsSync(join(tmp, 'x.csv'))).toBe(false);
+  });
+
+  it('stops on a record cut short (--strict) with the file and byte offset, and renames no output into place', () => {
+    // A capture cut inside a record, then a record header claiming 2 GiB.
+    const cap = readFileSync(join(L, 'capture.pcap'));
+    const bad = Buffer.concat([cap.subarray(0, 200_000), Buffer.from([0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0x7f])]);
+    mkdirSync(join(tmp, 'bad'), { recursive: true });
+    const p = join(tmp, 'bad', 'cut.pcap');
+    writeFileSync(p, bad);
+    chmodSync(p, 0o644);
+    const r = flowsift(['extract', p, '--threads', '1', '--strict', '-q', '-o', join(tmp, 'bad', 'out.csv')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cut\.pcap: truncated at byte 199861/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(tmp, 'bad', 'out.csv'))).toBe(false);
+  });
+});
+
+describeShared('extract --threads 1 on lab/train', () => {
+  it('writes the same 25,958 rows as one thread', () => {
+    const cap = sharedPath('lab/train/capture.pcap'), labels = sharedPath('lab/train/labels.csv');
+    const one = flowsift(['extract', cap, '--labels', labels, '--threads', '0', '-q', '-o', join(tmp, 'lab-one.csv')]);
+    const two = flowsift(['extract', cap, '--labels', labels, '--threads', '1', '-q', '-o', join(tmp, 'lab-two.csv')]);
+    expect([one.code, two.code]).toEqual([0, 0]);
+    const a = readFileSync(join(tmp, 'lab-one.csv'));
+    expect(a.toString('latin1').split('\n').length - 2).toBe(25958);
+    expect(readFileSync(join(tmp, 'lab-two.csv')).equals(a)).toBe(true);
+  });
+});
