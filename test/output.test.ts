@@ -113,3 +113,42 @@ describeShared('extract --threads 1 on lab/train', () => {
     expect(readFileSync(join(tmp, 'lab-two.csv')).equals(a)).toBe(true);
   });
 });
+
+describe('ThreadedFlowCsvWriter string table', () => {
+  it('gives the one-thread bytes when text values outnumber the string table and it restarts', async () => {
+    // The worker runs compiled code: use dist/ (built by pretest).
+    const { ThreadedFlowCsvWriter } = await import(join(REPO, 'dist/dataset/csv-thread.js')) as typeof import('../src/dataset/csv-thread.js');
+    const { FlowCsvWriter } = await import(join(REPO, 'dist/dataset/csv.js')) as typeof import('../src/dataset/csv.js');
+    const { FlowIdsView, FLOW_ID_WIDTH } = await import(join(REPO, 'dist/features/meter.js')) as typeof import('../src/features/meter.js');
+    const Sink = (await import(join(REPO, 'dist/dataset/output.js')) as typeof import('../src/dataset/output.js')).OutputSink;
+    const rnd = prng(3);
+    const names = ['a', 'b', 'c'], textNames = ['svc', 'sni'];
+    const flows = Array.from({ length: 5000 }, (_, i) => {
+      const ids = new Float64Array(FLOW_ID_WIDTH);
+      ids.set([0, 0, 0, 0x0a000001 + i, 0, 0, 0, 0xac100001, 4, 1024 + i, 80, 6, 0, 1.7e9 + i, 123456789, 0]);
+      return {
+        ids, features: Float64Array.of(i, rnd(), Math.floor(rnd() * 10) / 4),
+        text: [['http', 'tls', 'dns', ''][i % 4], i % 3 === 0 ? `host${i}.example` : ''],
+        label: i % 7 === 0 ? `L${i % 50}` : 'BENIGN',
+        writeIds(out: Float64Array, o: number) { out.set(this.ids, o); },
+      };
+    });
+    const one = join(tmp, 'st-one.csv'), two = join(tmp, 'st-two.csv');
+    const s1 = Sink.open(one), w1 = new FlowCsvWriter(s1, names, textNames, true);
+    const view = new FlowIdsView(new Float64Array(0));
+    for (const f of flows) {
+      view.ids = f.ids;
+      w1.write({ srcIp: view.srcIp, dstIp: view.dstIp, srcPort: view.srcPort, dstPort: view.dstPort, protocol: view.protocol,
+        ipVersion: 4, vlanId: 0, reason: 0, timestamp: view.timestamp, features: f.features, featureOffset: 0, text: f.text, textOffset: 0 }, f.label);
+    }
+    s1.close();
+    const s2 = Sink.open(two), w2 = new ThreadedFlowCsvWriter(s2, names, textNames, true, {}, 37);
+    for (const f of flows) w2.write(f, f.label);
+    await w2.close();
+    s2.close();
+    const a = readFileSync(one, 'utf8');
+    expect(a.split('\n')).toHaveLength(5002);
+    expect(a).toMatch(/host4998\.example/);
+    expect(readFileSync(two, 'utf8')).toBe(a);
+  });
+});

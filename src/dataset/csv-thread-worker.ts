@@ -46,6 +46,9 @@ class BatchRow extends FlowIdsView implements CsvFlowRow {
 const nFeatures = init.featureNames.length;
 const textWidth = init.textNames.length + (init.withLabel ? 1 : 0);
 const row = new BatchRow(new Float64Array(0), []);
+/** The string table (see CsvBatch), and one row's text columns + label decoded from it. */
+let strings: string[] = [];
+const rowText = new Array<string>(textWidth).fill('');
 
 parentPort!.on('message', (m: CsvBatch | { end: true }) => {
   if ('end' in m) {
@@ -59,14 +62,17 @@ parentPort!.on('message', (m: CsvBatch | { end: true }) => {
   }
   try {
     if (!failed && writer) {
+      if (m.reset) strings = [];
+      for (const s of m.newStrings) strings.push(s);
       row.ids = m.ids;
       row.features = m.features;
-      row.text = m.text;
+      row.text = rowText;
+      const codes = m.text;
       for (let r = 0; r < m.rows; r++) {
         row.at = r * FLOW_ID_WIDTH;
         row.featureOffset = r * nFeatures;
-        row.textOffset = r * textWidth;
-        writer.write(row, init.withLabel ? m.text[row.textOffset + textWidth - 1] : undefined);
+        for (let i = 0, o = r * textWidth; i < textWidth; i++) rowText[i] = strings[codes[o + i]];
+        writer.write(row, init.withLabel ? rowText[textWidth - 1] : undefined);
       }
     }
   } catch (e) {

@@ -43,13 +43,23 @@ export interface CsvThreadInit {
   error: SharedArrayBuffer;
 }
 
-/** A batch of rows: `ids[r * FLOW_ID_WIDTH …]`, `features[r * nFeatures …]`, `text[r * textWidth …]` (+ label last). */
+/**
+ * A batch of rows: `ids[r * FLOW_ID_WIDTH …]`, `features[r * nFeatures …]`, and the text columns (+ label last) as
+ * codes `text[r * textWidth …]` into the worker's string table. Text values repeat (connection states, services,
+ * labels), so each distinct string crosses to the worker once: `newStrings` extends the table (after clearing it
+ * when `reset`); sending the strings of every row instead made the structured clone cost more than the formatting.
+ */
 export interface CsvBatch {
   rows: number;
   ids: Float64Array;
   features: Float64Array;
-  text: string[];
+  text: Int32Array;
+  newStrings: string[];
+  reset: boolean;
 }
+
+/** Distinct strings kept in the string table before it is cleared (bounds memory with unique server names). */
+const MAX_STRINGS = 1 << 16;
 
 /** Writes flows as CSV rows to a sink through a formatting thread (see the module comment). */
 export class ThreadedFlowCsvWriter {
@@ -61,7 +71,11 @@ export class ThreadedFlowCsvWriter {
   private rows = 0;
   private ids!: Float64Array;
   private features!: Float64Array;
-  private text!: string[];
+  private text!: Int32Array;
+  /** String → code in the worker's table, and the strings added since the last batch. */
+  private readonly codes = new Map<string, number>();
+  private newStrings: string[] = [];
+  private reset = false;
   private readonly finished: Promise<void>;
   private closed = false;
 
@@ -69,10 +83,13 @@ export class ThreadedFlowCsvWriter {
    * @param sink the open output (header and rows go to its descriptor; the caller closes or aborts the sink after
    *   {@link close} / {@link abort})
    * @param featureNames, textNames, withLabel, layout as {@link FlowCsvWriter}'s
+   * @param maxStrings distinct text values kept before the string table restarts
    */
   constructor(
     private readonly sink: OutputSink, featureNames: readonly string[], textNames: readonly string[], private readonly withLabel: boolean,
     layout: CsvLayout = {},
+    /** Distinct strings before the string table is cleared (tests use a small value). */
+    private readonly maxStrings = MAX_STRINGS,
   ) {
     sink.flush();
     this.nFeatures = featureNames.length;
@@ -95,17 +112,36 @@ export class ThreadedFlowCsvWriter {
     this.rows = 0;
     this.ids = new Float64Array(BATCH_ROWS * FLOW_ID_WIDTH);
     this.features = new Float64Array(BATCH_ROWS * this.nFeatures);
-    this.text = new Array<string>(BATCH_ROWS * this.textWidth);
+    this.text = new Int32Array(BATCH_ROWS * this.textWidth);
+    this.newStrings = [];
+    this.reset = false;
+  }
+
+  /** Code of `s` in the worker's string table, adding it to the batch's new strings when unseen. */
+  private code(s: string): number {
+    let c = this.codes.get(s);
+    if (c === undefined) {
+      c = this.codes.size;
+      this.codes.set(s, c);
+      this.newStrings.push(s);
+    }
+    return c;
   }
 
   /** Queues one flow (and its label when the writer has a Label column). @throws OutputError after a write error */
-  write(flow: FinishedFlow, label?: string): void {
+  write(flow: Pick<FinishedFlow, 'writeIds' | 'features' | 'text'>, label?: string): void {
+    if (this.codes.size + this.textWidth > this.maxStrings) {
+      // The row could overflow the string table: send the rows coded so far, restart the table with the next batch.
+      this.send();
+      this.codes.clear();
+      this.reset = true;
+    }
     const r = this.rows;
     flow.writeIds(this.ids, r * FLOW_ID_WIDTH);
     this.features.set(flow.features, r * this.nFeatures);
     const t = this.text, o = r * this.textWidth, src = flow.text;
-    for (let i = 0; i < src.length; i++) t[o + i] = src[i];
-    if (this.withLabel) t[o + src.length] = label ?? '';
+    for (let i = 0; i < src.length; i++) t[o + i] = this.code(src[i]);
+    if (this.withLabel) t[o + src.length] = this.code(label ?? '');
     if (++this.rows === BATCH_ROWS) this.send();
   }
 
@@ -118,8 +154,8 @@ export class ThreadedFlowCsvWriter {
       this.checkError();
     }
     Atomics.add(this.control, IN_FLIGHT, 1);
-    const batch: CsvBatch = { rows: this.rows, ids: this.ids, features: this.features, text: this.text };
-    this.worker.postMessage(batch, [this.ids.buffer as ArrayBuffer, this.features.buffer as ArrayBuffer]);
+    const batch: CsvBatch = { rows: this.rows, ids: this.ids, features: this.features, text: this.text, newStrings: this.newStrings, reset: this.reset };
+    this.worker.postMessage(batch, [this.ids.buffer as ArrayBuffer, this.features.buffer as ArrayBuffer, this.text.buffer as ArrayBuffer]);
     this.newBatch();
   }
 
