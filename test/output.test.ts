@@ -7,6 +7,8 @@ import { mkdtempSync, readFileSync, existsSync, writeFileSync, chmodSync, mkdirS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readCaptureSync } from '../src/capture/reader.js';
+import { PcapWriter } from '../src/capture/writer.js';
 import { OutputSink } from '../src/dataset/output.js';
 import { flowsift } from './helpers/cli.js';
 import { prng } from './helpers/python.js';
@@ -80,9 +82,9 @@ describe('extract --threads 1 (CSV formatted on a worker thread)', () => {
   });
 
   it('rejects a bad --threads value with a usage error', () => {
-    const r = flowsift(['extract', join(L, 'capture.pcap'), '--threads', '3', '-o', join(tmp, 'x.csv')]);
+    const r = flowsift(['extract', join(L, 'capture.pcap'), '--threads', '65', '-o', join(tmp, 'x.csv')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--threads must be 0 or 1, got '3'/);
+    expect(r.stderr).toMatch(/--threads must be an integer from 0 to 64, got '65'/);
     expect(existsSync(join(tmp, 'x.csv'))).toBe(false);
   });
 
@@ -150,5 +152,51 @@ describe('ThreadedFlowCsvWriter string table', () => {
     expect(a.split('\n')).toHaveLength(5002);
     expect(a).toMatch(/host4998\.example/);
     expect(readFileSync(two, 'utf8')).toBe(a);
+  });
+});
+
+describe('extract --threads N with several captures (one worker per capture)', () => {
+  /** Splits the shipped capture into `n` consecutive pcaps (the link type and snaplen of the original). */
+  function split(n: number): string[] {
+    const src = join(REPO, 'datasets/lab-excerpt/capture.pcap');
+    const packets: { pkt: import('../src/capture/types.js').CapturedPacket }[] = [];
+    let linkType = 1, snaplen = 256;
+    const summary = readCaptureSync(src, (p) => { linkType = p.linkType; packets.push({ pkt: { ...p, data: p.data.slice(p.offset, p.offset + p.capLen), offset: 0 } }); });
+    snaplen = summary.snaplen ?? snaplen;
+    const paths: string[] = [];
+    const per = Math.ceil(packets.length / n);
+    for (let k = 0; k < n; k++) {
+      const path = join(tmp, `part${k}.pcap`);
+      const w = new PcapWriter(path, { linkType, snaplen, tsResolution: summary.tsResolution });
+      for (const { pkt } of packets.slice(k * per, (k + 1) * per)) w.write(pkt);
+      w.close();
+      paths.push(path);
+    }
+    return paths;
+  }
+
+  it('writes the one-thread bytes in input order and prints the summaries in input order', () => {
+    const parts = split(5);
+    const L = join(REPO, 'datasets/lab-excerpt/labels.csv');
+    const one = flowsift(['extract', ...parts, '--labels', L, '--threads', '0', '-o', join(tmp, 'multi-one.csv')]);
+    const par = flowsift(['extract', ...parts, '--labels', L, '--threads', '3', '-o', join(tmp, 'multi-par.csv')]);
+    expect([one.code, par.code]).toEqual([0, 0]);
+    const a = readFileSync(join(tmp, 'multi-one.csv'));
+    expect(a.toString().split('\n').length).toBeGreaterThan(3000);
+    expect(readFileSync(join(tmp, 'multi-par.csv')).equals(a)).toBe(true);
+    const order = (s: string): string[] => s.trim().split('\n').map((l) => l.split(':')[0]);
+    expect(order(par.stderr)).toEqual(parts);
+    expect(order(par.stderr)).toEqual(order(one.stderr));
+  });
+
+  it('reports a missing capture among others as on one thread (exit 1, one line after the earlier summaries, no output)', () => {
+    const parts = split(3);
+    const args = ['extract', parts[0], join(tmp, 'missing.pcap'), parts[1], parts[2]];
+    const one = flowsift([...args, '--threads', '0', '-o', join(tmp, 'miss-one.csv')]);
+    const par = flowsift([...args, '--threads', '2', '-o', join(tmp, 'miss-par.csv')]);
+    expect([one.code, par.code]).toEqual([1, 1]);
+    expect(par.stderr.replace(/[\d.]+ s \([\d,]+ flows\/s\)/g, '')).toBe(one.stderr.replace(/[\d.]+ s \([\d,]+ flows\/s\)/g, ''));
+    expect(par.stderr).toMatch(/missing\.pcap: cannot read: no such file or directory/);
+    expect(existsSync(join(tmp, 'miss-par.csv'))).toBe(false);
   });
 });

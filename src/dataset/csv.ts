@@ -26,6 +26,8 @@ export interface CsvLayout {
   identifiers?: 'cic' | 'nfstream';
   /** Indices into `FinishedFlow.features` of the feature columns to write, in order (default: all, in registry order). */
   featureIndices?: readonly number[];
+  /** Write the header line (default true; false for parts appended after a header). */
+  header?: boolean;
 }
 
 /**
@@ -92,7 +94,7 @@ export class FlowCsvWriter {
     this.nFeatures = featureNames.length;
     this.nText = textNames.length;
     const header = [...ids, ...featureNames, ...textNames, ...(withLabel ? ['Label'] : [])];
-    sink.write(`${header.map(csvField).join(',')}\n`);
+    if (layout.header !== false) sink.write(`${header.map(csvField).join(',')}\n`);
   }
 
   /** Writes one flow (and its label when the writer has a Label column). */

@@ -152,6 +152,16 @@ export class OutputSink {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
+  /** Appends `b[0, n)`. */
+  bytes(b: Uint8Array, n = b.length): void {
+    if (this.pos + n > this.buf.length) {
+      this.flush();
+      if (n > this.buf.length) { this.writeOut(b, n); return; }
+    }
+    this.buf.set(n === b.length ? b : b.subarray(0, n), this.pos);
+    this.pos += n;
+  }
+
   /** Appends one byte (an ASCII character code). */
   byte(c: number): void {
     if (this.pos >= this.buf.length) this.flush();

@@ -4,28 +4,34 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { type CsvLayout, FlowCsvWriter } from '../../dataset/csv.js';
 import { ThreadedFlowCsvWriter } from '../../dataset/csv-thread.js';
+import { extractFilesInParallel } from '../../dataset/parallel-extract.js';
 import { OutputSink } from '../../dataset/output.js';
 import { NFSTREAM_FEATURES } from '../../features/families/nfstream.js';
 import { NFSTREAM_STATS_FEATURES } from '../../features/families/nfstream-stats.js';
 import { createFeatureSet } from '../../features/registry.js';
 import { UsageError } from '../errors.js';
-import { addMeterOptions, labellerFrom, readCaptures } from '../inputs.js';
+import { addMeterOptions, info, labellerFrom, meterOptions, readCaptures, summaryLine } from '../inputs.js';
 
-/** Inputs at least this large (bytes, all captures together) are formatted on a second thread by default. */
+/** Inputs at least this large (bytes, all captures together) use worker threads by default. */
 export const THREAD_MIN_INPUT_BYTES = 32 << 20;
 
+/** Most worker threads `--threads` accepts. */
+export const MAX_THREADS = 64;
+
 /**
- * Threads for CSV formatting: `--threads N` (0 = the main thread formats), else 1 when the machine has a second
- * core and the regular-file inputs total at least {@link THREAD_MIN_INPUT_BYTES} (a thread costs ~30 ms to start).
+ * Worker threads for `extract`: `--threads N` (0 = everything on the main thread), else, when the machine has a
+ * second core and the regular-file inputs total at least {@link THREAD_MIN_INPUT_BYTES} (a thread costs ~30 ms to
+ * start): one per core (at most one per capture) for several captures, 1 formatting thread for one capture.
  * @throws UsageError for a bad value
  */
-export function formattingThreads(o: Record<string, unknown>, inputs: readonly string[]): number {
+export function extractThreads(o: Record<string, unknown>, inputs: readonly string[]): number {
   if (o.threads !== undefined) {
     const n = Number(o.threads);
-    if (n !== 0 && n !== 1) throw new UsageError(`--threads must be 0 or 1, got '${String(o.threads)}'`);
+    if (!Number.isInteger(n) || n < 0 || n > MAX_THREADS) throw new UsageError(`--threads must be an integer from 0 to ${MAX_THREADS}, got '${String(o.threads)}'`);
     return n;
   }
-  if (availableParallelism() < 2) return 0;
+  const cores = availableParallelism();
+  if (cores < 2) return 0;
   let bytes = 0;
   for (const p of inputs) {
     try {
@@ -33,7 +39,8 @@ export function formattingThreads(o: Record<string, unknown>, inputs: readonly s
       if (st.isFile()) bytes += st.size;
     } catch { /* missing: reported by the reader */ }
   }
-  return bytes >= THREAD_MIN_INPUT_BYTES ? 1 : 0;
+  if (bytes < THREAD_MIN_INPUT_BYTES) return 0;
+  return inputs.length > 1 ? Math.min(cores, inputs.length) : 1;
 }
 
 /** Names of the nfstream columns (features/families/nfstream.ts, nfstream-stats.ts), in nfstream's column order. */
@@ -67,19 +74,30 @@ export function registerExtract(program: Command): void {
       .option('-o, --output <file>', 'CSV output file (- = stdout)', '-')
       .option('--label <name>', 'give every flow this label')
       .option('--labels <file>', 'label rules CSV: label,ip,start,end (epoch seconds)')
-      .option('--threads <n>', `1: format the CSV on a second thread while the main one reads packets; 0: one thread (default: 1 for inputs over ${THREAD_MIN_INPUT_BYTES >> 20} MiB on a machine with 2+ cores)`)
+      .option('--threads <n>', 'worker threads: several captures are extracted N at a time (output still in input order); one capture is '
+        + `formatted on a thread while the main one reads packets; 0 = no threads (default: one per core for inputs over ${THREAD_MIN_INPUT_BYTES >> 20} MiB)`)
       .option('-q, --quiet', 'no summary on stderr'),
   ).action(async (captures: string[], o: Record<string, unknown>) => {
     const labeller = labellerFrom(o, false);
-    const threads = formattingThreads(o, captures);
+    const threads = extractThreads(o, captures);
     const set = createFeatureSet();
     const names = set.features.map((f) => f.name);
     const textNames = set.textColumns.map((c) => c.name);
     const layout = csvLayout(String(o.profile ?? 'flowsift'), names, o.statisticalAnalysis === true);
     const sink = OutputSink.open(String(o.output));
-    const threaded = threads > 0 ? new ThreadedFlowCsvWriter(sink, names, textNames, labeller !== null, layout) : null;
+    const parallel = threads > 0 && captures.length > 1 && !captures.includes('-');
+    const threaded = threads > 0 && !parallel ? new ThreadedFlowCsvWriter(sink, names, textNames, labeller !== null, layout) : null;
     try {
-      if (threaded) {
+      if (parallel) {
+        await extractFilesInParallel(captures, sink, {
+          threads, meter: meterOptions(o), featureNames: names, textNames, layout,
+          label: o.label === undefined ? undefined : String(o.label), labels: o.labels === undefined ? undefined : String(o.labels),
+          onCapture: (_i, summary, seconds) => {
+            for (const w of summary.capture.warnings ?? []) process.stderr.write(`flowsift: warning: ${w}\n`);
+            info(o, summaryLine(summary, seconds));
+          },
+        });
+      } else if (threaded) {
         await readCaptures(captures, o, (flow) => threaded.write(flow, labeller?.labelOf(flow)));
         await threaded.close();
       } else {
