@@ -130,7 +130,7 @@ describe('flowsift train / evaluate / score on the example', () => {
     const flagged = lines.filter((l) => /^\d{4}-\d\d-\d\dT/.test(l));
     expect(flagged.length).toBeGreaterThan(3000);
     expect(flagged.every((l) => !/ BENIGN /.test(l))).toBe(true);
-    expect(flagged[0]).toMatch(/^\S+Z\s+\d+\s+[\d.]+:\d+\s+[\d.]+:\d+\s+(PortScan|DoS|BruteForce|WebAttack)\s+[01]\.\d{3}$/);
+    expect(flagged[0]).toMatch(/^\S+Z\s+\d+\s+[\d.]+:\d+\s+[\d.]+:\d+\s+(PortScan|DoS|BruteForce|WebAttack)\s+[01]\.\d{3}\s+-$/); // no open-set guard in the shipped model: no confidence
     expect(r.stdout).toMatch(/[\d,]+ flows scored, [\d,]+ flagged/);
     expect(r.stdout).toMatch(/\n {2}PortScan: [\d,]+ flows/);
     const json = flowsift(['score', EXAMPLE, '--model', MODEL, '--json', '-q']);
@@ -143,7 +143,7 @@ describe('flowsift train / evaluate / score on the example', () => {
     expect(csv.code).toBe(0);
     const scored = parse(readFileSync(join(tmp, 'scored.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     expect(scored).toHaveLength(flagged.length);
-    expect(Object.keys(scored[0])).toEqual(['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp', 'Prediction', 'Probability']);
+    expect(Object.keys(scored[0])).toEqual(['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp', 'Prediction', 'Probability', 'Confidence']);
   });
 });
 

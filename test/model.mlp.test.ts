@@ -283,7 +283,7 @@ describe('CLI: train --algo mlp|autoencoder, evaluate (ROC/PR AUC), score --thre
     const s = flowsift(['score', EXAMPLE, '--model', dir, '--json', '-q']);
     expect(s.code, s.stderr).toBe(0);
     expect(s.stderr).toMatch(/^[\d,]+ flows scored/);
-    expect(flowsift(['score', EXAMPLE, '--model', dir, '--threshold', '1']).code).toBe(2);
+    expect(flowsift(['score', EXAMPLE, '--model', dir, '--threshold', '2']).code).toBe(2); // a classifier's threshold is a probability
     expect(flowsift(['train', EXAMPLE, '--labels', LABELS, '--model', dir, '--algo', 'mlp', '--max-depth', '3']).stderr).toMatch(/--max-depth applies to --algo tree, forest and gbt/);
   });
 

@@ -1,7 +1,11 @@
 /**
- * Shared CLI plumbing: meter options from command-line flags, labellers, and reading captures into
- * flow records with a progress/summary line on stderr.
+ * Shared CLI plumbing: meter options from command-line flags, labellers, and reading the inputs of train and
+ * evaluate — positional captures or flow tables, and `--input PATH[:LABEL | :RULES.csv]` inputs with labels of
+ * their own, directories expanded to their captures — into flow records, with a summary line per capture (and
+ * per input) on stderr.
  */
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { ExtractSummary } from '../features/extract.js';
@@ -10,6 +14,7 @@ import type { FinishedFlow, MeterOptions } from '../features/meter.js';
 import type { Labeller } from '../dataset/labels.js';
 import { ConstantLabeller, RuleLabeller } from '../dataset/labels.js';
 import { FlowRecords } from '../dataset/collect.js';
+import { DatasetError } from '../dataset/errors.js';
 import { isFlowTable, readFlowTables, tableSummaryLine } from '../dataset/table.js';
 import { createFeatureSet, defaultModelFeatures } from '../features/registry.js';
 import { PROFILES, PROFILE_NAMES, isProfileName, profileOptions } from '../flow/profiles.js';
@@ -132,18 +137,6 @@ export async function readCaptures(
   return out;
 }
 
-/**
- * Reads captures into in-memory flow records, labelling each flow with `labeller` (or '' without one).
- */
-export async function collectRecords(
-  paths: readonly string[], o: Record<string, unknown>, labeller: Labeller | null,
-): Promise<FlowRecords> {
-  const records = new FlowRecords(createFeatureSet().features.map((f) => f.name));
-  const sources = paths.map((p) => records.addSource(p));
-  await readCaptures(paths, o, (flow, i) => records.add(flow, labeller ? labeller.labelOf(flow) : '', sources[i]));
-  return records;
-}
-
 /** Counts of each label, sorted by label (code-point order, as scikit-learn's np.unique). */
 export function labelCounts(labels: readonly string[]): [string, number][] {
   const m = new Map<string, number>();
@@ -165,30 +158,274 @@ export function featureList(o: Record<string, unknown>): string[] {
   return want;
 }
 
+/** Collects the values of a repeatable option (commander's `(value, previous)` parser). */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 /**
- * Training/evaluation inputs: captures (labelled by `--label`/`--labels`) or flow tables in CSV (flowsift's
- * `extract` output, CICFlowMeter or CIC-IDS2017 files, labelled by their `Label` column). Inputs of one command
- * are all captures or all tables.
+ * Adds `--input PATH[:SPEC]` (repeatable): an input with its own labels, beside the positional inputs. See
+ * {@link parseInputArg} for the syntax and {@link captureFilesIn} for directories.
+ */
+export function addInputOption(cmd: Command, verb: string): Command {
+  return cmd.option(
+    '--input <path[:spec]>',
+    `${verb} input with its own labels, repeatable: a capture, a directory (its *.pcap, *.pcapng, *.cap files, not subdirectories) `
+    + 'or a flow table; SPEC = a label for every flow (PATH:BENIGN) or a rules file (PATH:labels.csv); '
+    + 'without SPEC, --label/--labels apply (captures) or the Label column (tables)',
+    collect,
+  );
+}
+
+/** File name endings of the captures a directory input expands to (any case). */
+export const CAPTURE_EXTENSIONS: readonly string[] = ['.pcap', '.pcapng', '.cap'];
+
+/** How an input's flows are labelled, from the SPEC of `--input PATH:SPEC`. */
+export type InputSpec = { kind: 'label'; label: string } | { kind: 'rules'; file: string };
+
+/** One input as written: `--input PATH[:SPEC]` or a positional INPUT. */
+export interface InputArg {
+  /** The text on the command line. */
+  arg: string;
+  /** The capture, directory or flow table (`-`: standard input). */
+  path: string;
+  /** Its own labels, or null (the command's --label/--labels, or a table's Label column). */
+  spec: InputSpec | null;
+}
+
+/** True when `path` exists (file, directory or anything stat can see). */
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Parses the value of `--input PATH[:SPEC]`.
+ *
+ * - If the whole text names an existing file or directory (or is `-`, standard input), it is PATH, without SPEC —
+ *   so a path containing ':' needs no quoting; to label such a path, append `:SPEC` (`a:b.pcap:BENIGN`).
+ * - Otherwise it is split at its LAST ':' into PATH and SPEC; PATH must exist (or be `-`) and SPEC must not be
+ *   empty. SPEC therefore cannot contain ':'.
+ * - SPEC is a label-rules file (CSV `label,ip,start,end`, see src/dataset/labels.ts) when it ends in `.csv` (any
+ *   case), contains a '/', or names an existing file; otherwise it is a label name given to every flow of PATH
+ *   (letters, digits, spaces and punctuation but no control character, no leading or trailing space).
+ * @throws DatasetError (exit 1) when neither the text nor its part before the last ':' exists; UsageError
+ *   (exit 2) for an empty text, an empty SPEC or a label name with control characters or outer spaces
+ */
+export function parseInputArg(arg: string): InputArg {
+  if (arg === '') throw new UsageError('--input needs a path: --input PATH[:LABEL | :RULES.csv]');
+  if (arg === '-' || exists(arg)) return { arg, path: arg, spec: null };
+  const i = arg.lastIndexOf(':');
+  if (i < 0) throw new DatasetError(arg, 'no such file or directory');
+  const path = arg.slice(0, i), spec = arg.slice(i + 1);
+  if (path !== '-' && !exists(path)) throw new DatasetError(arg, `no such file or directory (nor is '${path}', the part before the last ':')`);
+  if (spec === '') throw new UsageError(`--input '${arg}': nothing after ':' (give a label or a rules file, or leave out the ':')`);
+  if (/\.csv$/i.test(spec) || spec.includes('/') || exists(spec)) return { arg, path, spec: { kind: 'rules', file: spec } };
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(spec) || spec.trim() !== spec) throw new UsageError(`--input '${arg}': the label '${spec}' has control characters or leading/trailing spaces`);
+  return { arg, path, spec: { kind: 'label', label: spec } };
+}
+
+/**
+ * The captures of a directory input: its regular files (or links to them) whose names end in one of
+ * {@link CAPTURE_EXTENSIONS}, hidden files (`.name`) excluded, sorted by name (UTF-16 code-unit order);
+ * subdirectories are not read (not recursive) and flow tables are not picked up (a dataset folder often holds
+ * its labels.csv beside the capture): give tables one by one.
+ * @throws DatasetError when the directory cannot be read or holds no capture
+ */
+export function captureFilesIn(dir: string): string[] {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    throw new DatasetError(dir, `cannot read the directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const want = (name: string): boolean => !name.startsWith('.') && CAPTURE_EXTENSIONS.some((x) => name.toLowerCase().endsWith(x));
+  const files = entries.filter((e) => want(e.name) && (e.isFile() || (e.isSymbolicLink() && isFile(join(dir, e.name)))))
+    .map((e) => e.name).sort().map((n) => join(dir, n));
+  if (files.length === 0) {
+    throw new DatasetError(dir, `no capture in this directory (files named *${CAPTURE_EXTENSIONS.join(', *')}; subdirectories are not read)`);
+  }
+  return files;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** An input after loading: where its flows are in the records and how they were labelled. */
+export interface LoadedSource {
+  /** As written on the command line. */
+  arg: string;
+  /** Files read, in order (a directory's captures, or the path itself). */
+  files: string[];
+  /** True for a directory input. */
+  directory: boolean;
+  /** Description of its labels. */
+  labels: string;
+}
+
+/** What {@link loadInputs} read. */
+export interface LoadedInputs {
+  records: FlowRecords;
+  /** Description of the labels of every input (stored in a bundle's training summary). */
+  labels: string;
+  /** The inputs in command-line order: positional ones first, then each `--input`. */
+  sources: LoadedSource[];
+  /** Input index (into `sources`) of each record file (`records.sources`). */
+  sourceOfFile: Int32Array;
+}
+
+/** Input index of every row of `records` (records that came from {@link loadInputs}, or a subset of them). */
+export function sourceOfRows(records: FlowRecords, loaded: Pick<LoadedInputs, 'sourceOfFile'>): Int32Array {
+  const out = new Int32Array(records.rows);
+  for (let r = 0; r < records.rows; r++) out[r] = loaded.sourceOfFile[records.source[r]!]!;
+  return out;
+}
+
+/**
+ * Training/evaluation inputs: the positional INPUTs (labelled by `--label`/`--labels`) and each `--input
+ * PATH[:SPEC]` (labelled by its SPEC, or by `--label`/`--labels` without one). An input is a capture, a directory
+ * of captures ({@link captureFilesIn}) or a flow table in CSV (flowsift's `extract` output, CICFlowMeter or
+ * CIC-IDS2017 files, labelled by their `Label` column). The inputs of one command are all captures or all
+ * tables. With several inputs, one line per input on stderr gives its flows per class.
+ * @param positional the positional inputs (paths, never split at ':')
+ * @param o parsed options (`input`, `label`, `labels`, `utcOffset`, `quiet`, meter options)
+ * @param labelsRequired every capture needs labels (train, evaluate)
  * @param features model inputs to read from tables (all registry features the table has when omitted)
- * @throws UsageError for mixed inputs, or label options given with tables; TableError, CaptureError, DatasetError
+ * @throws UsageError for no input, mixed captures and tables, labels missing or given where they apply to
+ *   nothing, a file given twice, a bad --input; DatasetError (missing path, empty directory, bad rules file),
+ *   TableError, CaptureError
  */
 export async function loadInputs(
-  paths: readonly string[], o: Record<string, unknown>, labelsRequired: boolean, features?: readonly string[],
-): Promise<{ records: FlowRecords; labels: string }> {
-  const tables = paths.filter((p) => p !== '-' && isFlowTable(p));
-  if (tables.length === 0) {
-    const labeller = labellerFrom(o, labelsRequired);
-    return { records: await collectRecords(paths, o, labeller), labels: labeller?.description ?? 'unlabelled' };
+  positional: readonly string[], o: Record<string, unknown>, labelsRequired: boolean, features?: readonly string[],
+): Promise<LoadedInputs> {
+  const inputArgs = Array.isArray(o.input) ? (o.input as string[]) : [];
+  if (positional.length === 0 && inputArgs.length === 0) throw new UsageError('no input: give INPUT... and/or --input PATH[:LABEL | :RULES.csv]');
+  const args: InputArg[] = [...positional.map((p) => ({ arg: p, path: p, spec: null })), ...inputArgs.map(parseInputArg)];
+  const expanded = args.map((a) => {
+    const directory = a.path !== '-' && isDirectory(a.path);
+    return { ...a, directory, files: directory ? captureFilesIn(a.path) : [a.path] };
+  });
+  const nFiles = expanded.reduce((n, a) => n + a.files.length, 0);
+  if (nFiles > MAX_INPUT_FILES) throw new UsageError(`${nFiles.toLocaleString('en-US')} input files; at most ${MAX_INPUT_FILES.toLocaleString('en-US')} (merge captures with mergecap)`);
+  const seen = new Map<string, string>();
+  for (const a of expanded) {
+    for (const f of a.files) {
+      const key = f === '-' ? '-' : realPath(f);
+      const before = seen.get(key);
+      if (before !== undefined) throw new UsageError(`${f} is given twice (${before === a.arg ? `in ${a.arg}` : `in ${before} and in ${a.arg}`}): its flows would count twice`);
+      seen.set(key, a.arg);
+    }
   }
-  if (tables.length !== paths.length) throw new UsageError('give either captures or flow tables (CSV), not both');
-  if (o.label !== undefined || o.labels !== undefined) throw new UsageError('flow tables carry their labels in their Label column: --label/--labels apply to captures');
-  let utcOffsetMinutes = 0;
-  if (o.utcOffset !== undefined) {
-    utcOffsetMinutes = Number(o.utcOffset);
-    if (!Number.isInteger(utcOffsetMinutes) || Math.abs(utcOffsetMinutes) > 24 * 60) throw new UsageError(`--utc-offset must be whole minutes, got '${String(o.utcOffset)}'`);
+  const isTable = expanded.map((a) => !a.directory && isFlowTable(a.path));
+  const tables = isTable.filter(Boolean).length;
+  if (tables > 0 && tables < expanded.length) throw new UsageError('give either captures or flow tables (CSV), not both');
+  const several = expanded.length > 1 || inputArgs.length > 0;
+  let loaded: LoadedInputs;
+  if (tables > 0) {
+    if (o.label !== undefined || o.labels !== undefined) throw new UsageError('flow tables carry their labels in their Label column: --label/--labels apply to captures');
+    const withSpec = expanded.find((a) => a.spec !== null);
+    if (withSpec) throw new UsageError(`--input '${withSpec.arg}': flow tables carry their labels in their Label column; a label after ':' applies to captures`);
+    let utcOffsetMinutes = 0;
+    if (o.utcOffset !== undefined) {
+      utcOffsetMinutes = Number(o.utcOffset);
+      if (!Number.isInteger(utcOffsetMinutes) || Math.abs(utcOffsetMinutes) > 24 * 60) throw new UsageError(`--utc-offset must be whole minutes, got '${String(o.utcOffset)}'`);
+    }
+    const paths = expanded.map((a) => a.path);
+    const records = await readFlowTables(paths, { features, requireLabels: labelsRequired, utcOffsetMinutes });
+    for (const w of records.warnings) process.stderr.write(`flowsift: warning: ${w}\n`);
+    for (const t of records.tables) info(o, tableSummaryLine(t));
+    loaded = {
+      records,
+      labels: several ? expanded.map((a) => `${a.arg}: Label column`).join('; ') : `Label column of ${paths.length} flow table(s)`,
+      sources: expanded.map((a) => ({ arg: a.arg, files: [a.path], directory: false, labels: 'Label column' })),
+      sourceOfFile: Int32Array.from(expanded, (_, i) => i),
+    };
+  } else {
+    const global = labellerFrom(o, false);
+    const unlabelled = expanded.filter((a) => a.spec === null);
+    if (global && unlabelled.length === 0) throw new UsageError('--label/--labels label no input: every --input has its own labels after \':\'');
+    if (!global && labelsRequired && unlabelled.length > 0) {
+      if (inputArgs.length === 0) labellerFrom(o, true); // the usual message: labels are required: --label NAME or --labels FILE
+      throw new UsageError(`labels are required for ${unlabelled.map((a) => a.arg).join(', ')}: write --input PATH:LABEL or PATH:RULES.csv, or give --label/--labels`);
+    }
+    const rules = new Map<string, Labeller>();
+    const labellers = expanded.map((a): Labeller | null => {
+      if (a.spec === null) return global;
+      if (a.spec.kind === 'label') return new ConstantLabeller(a.spec.label);
+      const l = rules.get(a.spec.file) ?? RuleLabeller.fromFile(a.spec.file);
+      rules.set(a.spec.file, l);
+      return l;
+    });
+    const records = new FlowRecords(createFeatureSet().features.map((f) => f.name));
+    const files: string[] = [];
+    const fileLabeller: (Labeller | null)[] = [];
+    const sourceOfFile: number[] = [];
+    const sources = expanded.map((a, i): LoadedSource => {
+      for (const f of a.files) {
+        records.addSource(f);
+        files.push(f);
+        fileLabeller.push(labellers[i] ?? null);
+        sourceOfFile.push(i);
+      }
+      return { arg: a.arg, files: a.files, directory: a.directory, labels: labellers[i]?.description ?? 'unlabelled' };
+    });
+    await readCaptures(files, o, (flow, i) => {
+      const l = fileLabeller[i];
+      records.add(flow, l ? l.labelOf(flow) : '', i);
+    });
+    loaded = {
+      records,
+      labels: several ? sources.map((s) => `${s.arg}: ${s.labels}`).join('; ') : sources[0]!.labels,
+      sources,
+      sourceOfFile: Int32Array.from(sourceOfFile),
+    };
   }
-  const records = await readFlowTables(paths, { features, requireLabels: labelsRequired, utcOffsetMinutes });
-  for (const w of records.warnings) process.stderr.write(`flowsift: warning: ${w}\n`);
-  for (const t of records.tables) info(o, tableSummaryLine(t));
-  return { records, labels: `Label column of ${paths.length} flow table(s)` };
+  if (several) for (const line of sourceLines(loaded)) info(o, line);
+  return loaded;
+}
+
+/** Most files one command reads (flow records number their files in 16 bits: `FlowRecords.source`). */
+const MAX_INPUT_FILES = 65_535;
+
+/** The canonical absolute path (symbolic links resolved), or the absolute path when it cannot be resolved. */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** True when `path` is a directory (false when it does not exist). */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One line per input: `input ARG (N captures; LABELS): F flows — BENIGN 1,234, DoS 56` (flows per class in
+ * label order).
+ */
+export function sourceLines(loaded: LoadedInputs): string[] {
+  const rows = sourceOfRows(loaded.records, loaded);
+  return loaded.sources.map((s, i) => {
+    const labels: string[] = [];
+    for (let r = 0; r < rows.length; r++) if (rows[r] === i) labels.push(loaded.records.labels[r]!);
+    const what = s.directory ? `${s.files.length.toLocaleString('en-US')} capture${s.files.length === 1 ? '' : 's'}; ` : '';
+    const counts = labelCounts(labels).map(([l, n]) => `${l || '(unlabelled)'} ${n.toLocaleString('en-US')}`).join(', ');
+    return `input ${s.arg} (${what}${s.labels}): ${labels.length.toLocaleString('en-US')} flows${counts ? ` — ${counts}` : ''}`;
+  });
 }

@@ -20,6 +20,20 @@
  * synchronous {@link loadBundle} reads the other algorithms and names `loadBundleAsync` for these.
  * TensorFlow.js itself (about 1.5 s to import) is loaded only when such a bundle is read.
  * An `autoencoder` bundle has the class names `["ANOMALY", "BENIGN"]` (class 0 = ANOMALY).
+ *
+ * Optional `alert` field (format version 2): an alert threshold calibrated at a target false-positive rate on
+ * held-out BENIGN flows (src/model/threshold.ts) —
+ * `{ "score": "attack-probability" | "anomaly-score", "threshold", "targetFpr", "heldOutFlows",
+ * "heldOutFlagged", "heldOutFpr" }`. With it a classifier flags a flow when 1 − P(BENIGN) ≥ threshold (then
+ * predicts its most probable attack class) instead of predicting the most probable class; an autoencoder's
+ * `alert.threshold` must equal its `model.threshold`. A bundle is written with the lowest format version that
+ * holds its content — 1 without `alert`, 2 with it — so a flowsift that would ignore the threshold refuses such a
+ * bundle ("written by a newer flowsift") instead of deciding differently.
+ *
+ * Optional `openSet` field (format version 2): an open-set guard (src/model/openset.ts, {@link OpenSetGuard}) —
+ * per-class prototypes and distance thresholds in the standardized feature space. With it a prediction of a
+ * guarded class for a flow farther than the class's threshold from every prototype of that class is reported as
+ * `UNKNOWN` ({@link ModelPipeline.predictLabels}); an autoencoder bundle has none.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -30,12 +44,19 @@ import { GradientBoostingClassifier, type GradientBoostingJSON } from './gbt.js'
 import type { FeatureMatrix } from './matrix.js';
 import type { MLPClassifier, MLPJSON } from './mlp.js';
 import { StandardScaler, checkMatrix, type StandardScalerJSON } from './scaler.js';
+import { decideClass, type AlertScore } from './threshold.js';
+import { OpenSetGuard, UNKNOWN, type OpenSetJSON } from './openset.js';
 import { DecisionTreeClassifier, type Classifier, type DecisionTreeJSON } from './tree.js';
 
 /** Value of the `format` field. */
 export const BUNDLE_FORMAT = 'flowsift-model';
-/** Newest `formatVersion` this flowsift reads and the one it writes. */
-export const BUNDLE_FORMAT_VERSION = 1;
+/**
+ * Newest `formatVersion` this flowsift reads. Bundles are written with the lowest version that holds their
+ * content ({@link bundleFormatVersion}): 1, or 2 for a bundle with an `alert` threshold or an `openSet` guard.
+ */
+export const BUNDLE_FORMAT_VERSION = 2;
+/** Class name a classifier's alert threshold is measured against (dataset/labels.ts's BENIGN; the model stage does not import the dataset stage). */
+const BENIGN_CLASS_NAME = 'BENIGN';
 /** File name of the bundle document inside the bundle directory. */
 export const BUNDLE_FILE = 'model.json';
 /** Algorithms a bundle of this version may hold (`model.algo`). */
@@ -79,6 +100,28 @@ export interface ModelBundleJSON {
   model: ModelJSON;
   /** Free-form training summary (data, parameters, timings…). */
   training: Record<string, unknown>;
+  /** Alert threshold calibrated at a target FPR (format version 2); absent: a classifier predicts its most probable class. */
+  alert?: AlertThreshold;
+  /** Open-set guard (format version 2); absent: every prediction stands. */
+  openSet?: OpenSetJSON;
+}
+
+/**
+ * An alert threshold and how it was calibrated (src/model/threshold.ts): a flow is flagged when its score
+ * (`score`: a classifier's attack probability 1 − P(BENIGN), or the autoencoder's anomaly score) is ≥ `threshold`.
+ */
+export interface AlertThreshold {
+  score: AlertScore;
+  /** Finite, ≥ 0. */
+  threshold: number;
+  /** Target false-positive rate the threshold was calibrated for, in (0, 1). */
+  targetFpr: number;
+  /** Held-out BENIGN flows it was calibrated on (≥ 1). */
+  heldOutFlows: number;
+  /** Of those, the flows with score ≥ threshold. */
+  heldOutFlagged: number;
+  /** `heldOutFlagged / heldOutFlows`. */
+  heldOutFpr: number;
 }
 
 /** A loaded (validated) bundle: the document's metadata with live scaler and model objects. */
@@ -94,6 +137,10 @@ export interface ModelBundle {
   /** The classifier (expects scaled features in `featureNames` order). */
   model: Classifier;
   training: Record<string, unknown>;
+  /** The stored alert threshold, when the bundle has one. */
+  alert?: AlertThreshold;
+  /** The open-set guard, when the bundle has one. */
+  openSet?: OpenSetGuard;
 }
 
 /** What {@link saveBundle} needs: the parts, with optional metadata (defaults: now, this flowsift). */
@@ -105,6 +152,10 @@ export interface BundleInput {
   training?: Record<string, unknown>;
   flowsiftVersion?: string;
   createdAt?: string;
+  /** Alert threshold to store (makes the bundle format version 2). */
+  alert?: AlertThreshold;
+  /** Open-set guard to store, fitted on the scaled training flows with these class names (format version 2). */
+  openSet?: OpenSetGuard;
 }
 
 /** Version of this flowsift, from package.json ("unknown" if it cannot be read). */
@@ -184,9 +235,10 @@ export function bundleToJSON(b: BundleInput): ModelBundleJSON {
   if (b.model.algo === 'autoencoder' && classNames.join() !== AUTOENCODER_CLASS_NAMES.join()) {
     throw new ModelError(`an autoencoder's classNames must be ${JSON.stringify(AUTOENCODER_CLASS_NAMES)}, got ${JSON.stringify(classNames)}`);
   }
+  const alert = b.alert === undefined ? undefined : checkAlert(b.alert, 'alert', b.model, classNames);
   return {
     format: BUNDLE_FORMAT,
-    formatVersion: BUNDLE_FORMAT_VERSION,
+    formatVersion: bundleFormatVersion({ alert, openSet: b.openSet }),
     createdAt: b.createdAt ?? new Date().toISOString(),
     flowsiftVersion: b.flowsiftVersion ?? FLOWSIFT_VERSION,
     featureNames,
@@ -194,7 +246,58 @@ export function bundleToJSON(b: BundleInput): ModelBundleJSON {
     scaler: b.scaler.toJSON(),
     model: modelToJSON(b.model),
     training: { ...(b.training ?? {}) },
+    ...(alert ? { alert } : {}),
+    ...(b.openSet ? { openSet: checkOpenSet(b.openSet, b.model, featureNames, classNames).toJSON() } : {}),
   };
+}
+
+/**
+ * The format version a bundle document is written with: the lowest that holds its content — 2 when it has an
+ * `alert` threshold or an `openSet` guard, else 1 (readable by every flowsift).
+ */
+export function bundleFormatVersion(doc: { alert?: unknown; openSet?: unknown }): number {
+  return doc.alert !== undefined || doc.openSet !== undefined ? 2 : 1;
+}
+
+/** Checks that an open-set guard fits the model (features, class names; not an autoencoder); returns it. @throws ModelError */
+function checkOpenSet(g: OpenSetGuard, model: Classifier, featureNames: readonly string[], classNames: readonly string[]): OpenSetGuard {
+  if (model.algo === 'autoencoder') throw new ModelError('an autoencoder bundle has no open-set guard (the autoencoder is itself an anomaly detector)', { field: 'openSet' });
+  if (g.nFeatures !== featureNames.length) throw new ModelError(`the open-set guard has ${g.nFeatures} features, featureNames has ${featureNames.length}`, { field: 'openSet' });
+  if (g.classNames.join('\0') !== classNames.join('\0')) {
+    throw new ModelError(`the open-set guard's classes (${g.classNames.join(', ')}) differ from classNames (${classNames.join(', ')})`, { field: 'openSet' });
+  }
+  return g;
+}
+
+/**
+ * Validates an alert threshold for `model` (the `alert` field of a bundle): score kind matching the algorithm,
+ * finite non-negative threshold, target in (0, 1), consistent held-out counts and rate; a classifier needs a
+ * BENIGN class; an autoencoder's threshold must equal the detector's.
+ * @throws ModelError naming the field
+ */
+function checkAlert(v: unknown, field: string, model: Classifier, classNames: readonly string[]): AlertThreshold {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ModelError('not an object', { field });
+  const a = v as Record<string, unknown>;
+  const num = (name: string, ok: (x: number) => boolean, want: string): number => {
+    const x = a[name];
+    if (typeof x !== 'number' || !Number.isFinite(x) || !ok(x)) throw new ModelError(`must be ${want}, got ${JSON.stringify(x) ?? 'nothing'}`, { field: `${field}.${name}` });
+    return x;
+  };
+  const autoencoder = model.algo === 'autoencoder';
+  const score = autoencoder ? 'anomaly-score' : 'attack-probability';
+  if (a.score !== score) throw new ModelError(`must be "${score}" for a '${model.algo}' model, got ${JSON.stringify(a.score) ?? 'nothing'}`, { field: `${field}.score` });
+  const threshold = num('threshold', (x) => x >= 0, 'a finite number ≥ 0');
+  const targetFpr = num('targetFpr', (x) => x > 0 && x < 1, 'a number in (0, 1)');
+  const heldOutFlows = num('heldOutFlows', (x) => Number.isSafeInteger(x) && x >= 1, 'a positive integer');
+  const heldOutFlagged = num('heldOutFlagged', (x) => Number.isSafeInteger(x) && x >= 0 && x <= heldOutFlows, `an integer 0..${heldOutFlows} (heldOutFlows)`);
+  const heldOutFpr = num('heldOutFpr', (x) => x === heldOutFlagged / heldOutFlows, `heldOutFlagged / heldOutFlows = ${heldOutFlagged / heldOutFlows}`);
+  if (autoencoder) {
+    const t = (model as { threshold?: unknown }).threshold;
+    if (t !== threshold) throw new ModelError(`is ${threshold} but the autoencoder's threshold (model.threshold) is ${String(t)}`, { field: `${field}.threshold` });
+  } else if (!classNames.includes(BENIGN_CLASS_NAME)) {
+    throw new ModelError(`an alert threshold on the attack probability needs a ${BENIGN_CLASS_NAME} class; classNames has none`, { field });
+  }
+  return { score, threshold, targetFpr, heldOutFlows, heldOutFlagged, heldOutFpr };
 }
 
 /**
@@ -269,6 +372,17 @@ function parseBundle(json: unknown, buildModel: (modelJson: unknown) => Classifi
   if (training === null || typeof training !== 'object' || Array.isArray(training)) {
     throw new ModelError('missing or not an object', { field: 'training' });
   }
+  let alert: AlertThreshold | undefined;
+  if (o.alert !== undefined) {
+    if (v < 2) throw new ModelError(`needs formatVersion 2 (the document says ${v}): a flowsift reading version 1 would ignore the threshold`, { field: 'alert' });
+    alert = checkAlert(o.alert, 'alert', model, classNames);
+  }
+  let openSet: OpenSetGuard | undefined;
+  if (o.openSet !== undefined) {
+    if (v < 2) throw new ModelError(`needs formatVersion 2 (the document says ${v}): a flowsift reading version 1 would ignore the guard`, { field: 'openSet' });
+    if (model.algo === 'autoencoder') throw new ModelError('an autoencoder bundle has no open-set guard', { field: 'openSet' });
+    openSet = OpenSetGuard.fromJSON(o.openSet, classNames, featureNames.length, 'openSet');
+  }
   return {
     format: BUNDLE_FORMAT,
     formatVersion: v,
@@ -279,6 +393,8 @@ function parseBundle(json: unknown, buildModel: (modelJson: unknown) => Classifi
     scaler,
     model,
     training: training as Record<string, unknown>,
+    ...(alert ? { alert } : {}),
+    ...(openSet ? { openSet } : {}),
   };
 }
 
@@ -404,15 +520,27 @@ export async function loadBundleAsync(dir: string): Promise<ModelBundle> {
  *
  * Input matrices may hold their columns in any order and extra columns; the ones the model needs are
  * picked by name ({@link columnMap}), and a missing one is a {@link ModelError} listing all missing names.
+ *
+ * Decisions ({@link predict}, {@link decide}, the bound scorer's `predictRow`) follow the alert threshold
+ * ({@link threshold}): the bundle's `alert.threshold` unless replaced; a classifier without one predicts its
+ * most probable class. Probabilities ({@link predictProba}) are the model's, whatever the threshold. The
+ * open-set guard ({@link openSet}) acts on the reported labels ({@link classify}, {@link predictLabels}: UNKNOWN);
+ * {@link predict} gives the model's class indices without it.
  */
 export class ModelPipeline {
   readonly featureNames: readonly string[];
   readonly classNames: readonly string[];
   readonly scaler: StandardScaler;
   readonly model: Classifier;
+  /** Class index of BENIGN, or -1 when the model has no such class. */
+  readonly benignIndex: number;
+  /** The open-set guard: null when the bundle has none (then every decision stands); see {@link classify}. */
+  readonly openSet: OpenSetGuard | null;
+  /** A classifier's threshold on the attack probability (an autoencoder keeps its own). */
+  private classifierThreshold: number | null = null;
 
   /** @throws ModelError when the parts' sizes disagree with the names. */
-  constructor(parts: Pick<ModelBundle, 'featureNames' | 'classNames' | 'scaler' | 'model'>) {
+  constructor(parts: Pick<ModelBundle, 'featureNames' | 'classNames' | 'scaler' | 'model' | 'alert' | 'openSet'>) {
     const d = parts.featureNames.length;
     if (parts.scaler.nFeatures !== d || parts.model.nFeatures !== d) {
       throw new ModelError(`scaler (${parts.scaler.nFeatures}) and model (${parts.model.nFeatures}) must both have ${d} features`);
@@ -424,6 +552,48 @@ export class ModelPipeline {
     this.classNames = parts.classNames;
     this.scaler = parts.scaler;
     this.model = parts.model;
+    this.openSet = parts.openSet ? checkOpenSet(parts.openSet, parts.model, parts.featureNames, parts.classNames) : null;
+    this.benignIndex = parts.classNames.indexOf(BENIGN_CLASS_NAME);
+    if (parts.alert && parts.model.algo !== 'autoencoder') this.threshold = parts.alert.threshold;
+  }
+
+  /**
+   * The alert threshold decisions use: for a classifier, on the attack probability 1 − P(BENIGN) (null: the most
+   * probable class, no threshold); for an autoencoder, its anomaly threshold (the detector's `threshold`).
+   */
+  get threshold(): number | null {
+    if (this.model.algo === 'autoencoder') return (this.model as AutoencoderDetector).threshold;
+    return this.classifierThreshold;
+  }
+
+  /**
+   * Replaces the alert threshold (e.g. `--threshold`); null returns a classifier to its most probable class.
+   * @throws ModelError for a value that is not a finite number ≥ 0, null for an autoencoder, or a classifier
+   *   without a BENIGN class
+   */
+  set threshold(t: number | null) {
+    const auto = this.model.algo === 'autoencoder';
+    if (t === null) {
+      if (auto) throw new ModelError('an autoencoder always has an anomaly threshold');
+      this.classifierThreshold = null;
+      return;
+    }
+    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new ModelError(`the alert threshold must be a finite number ≥ 0, got ${String(t)}`);
+    if (auto) {
+      (this.model as AutoencoderDetector).threshold = t;
+      return;
+    }
+    if (this.benignIndex < 0) throw new ModelError(`a threshold on the attack probability needs a ${BENIGN_CLASS_NAME} class; this model's classes are ${this.classNames.join(', ')}`);
+    this.classifierThreshold = t;
+  }
+
+  /**
+   * Class index for one row of this model's class probabilities (`proba[offset … offset + classes)`), by the
+   * threshold rule of src/model/threshold.ts ({@link decideClass}); an autoencoder's probabilities already
+   * encode its threshold (P(ANOMALY) ≥ 0.5 exactly when score ≥ threshold), so it takes the most probable class.
+   */
+  decide(proba: ArrayLike<number>, offset = 0): number {
+    return decideClass(proba, offset, this.classNames.length, this.benignIndex, this.classifierThreshold);
   }
 
   /**
@@ -473,9 +643,58 @@ export class ModelPipeline {
     return this.model.predictProba(this.prepare(X));
   }
 
-  /** Class index per raw row (use `classNames[i]` for the label). @throws ModelError as {@link prepare}. */
+  /**
+   * Class index per raw row (use `classNames[i]` for the label), by the threshold rule when a classifier has one
+   * ({@link decide}). @throws ModelError as {@link prepare}.
+   */
   predict(X: FeatureMatrix): Int32Array {
-    return this.model.predict(this.prepare(X));
+    if (this.classifierThreshold === null) return this.model.predict(this.prepare(X));
+    const p = this.predictProba(X);
+    const k = this.classNames.length;
+    const out = new Int32Array(X.rows);
+    for (let r = 0; r < X.rows; r++) out[r] = this.decide(p, r * k);
+    return out;
+  }
+
+  /**
+   * The label reported for decided class `c` whose open-set distance ratio is `ratio` (null: not measured, no
+   * guard): {@link UNKNOWN} when the guard finds the flow out of distribution for a class it guards, else
+   * `classNames[c]`.
+   */
+  label(c: number, ratio: number | null): string {
+    return ratio !== null && this.openSet !== null && this.openSet.isUnknown(c, ratio) ? UNKNOWN : this.classNames[c]!;
+  }
+
+  /**
+   * Decisions with the open-set guard, per raw row: the decided class ({@link predict}'s rule), its
+   * probability, the guard's distance ratio for that class (null without a guard) and the reported label
+   * ({@link label}: `UNKNOWN` for a guarded class out of distribution).
+   * @param passClassRatios false: skip the distance search for rows decided as a class the guard passes
+   *   (BENIGN: its label cannot change), their ratio is NaN. Default true.
+   * @throws ModelError as {@link prepare}.
+   */
+  classify(X: FeatureMatrix, passClassRatios = true): PipelineClassification {
+    const Z = this.prepare(X);
+    const p = this.model.predictProba(Z);
+    const k = this.classNames.length;
+    const classIndex = new Int32Array(X.rows);
+    const probability = new Float64Array(X.rows);
+    const ratio = this.openSet ? new Float64Array(X.rows) : null;
+    const labels = new Array<string>(X.rows);
+    for (let r = 0; r < X.rows; r++) {
+      const c = this.decide(p, r * k);
+      classIndex[r] = c;
+      probability[r] = p[r * k + c]!;
+      let q: number | null = null;
+      if (ratio) q = ratio[r] = passClassRatios || this.openSet!.guards(c) ? this.openSet!.ratioRow(Z.data, c, r * Z.cols) : NaN;
+      labels[r] = this.label(c, q);
+    }
+    return { classIndex, probability, distanceRatio: ratio, labels };
+  }
+
+  /** Reported label per raw row, the open-set guard applied ({@link classify}). @throws ModelError as {@link prepare}. */
+  predictLabels(X: FeatureMatrix): string[] {
+    return this.classify(X, false).labels;
   }
 
   /**
@@ -485,24 +704,45 @@ export class ModelPipeline {
   bind(inputNames: readonly string[]): RowScorer {
     const map = this.columnMap(inputNames);
     const buf = new Float64Array(map.length);
+    const proba = new Float64Array(this.classNames.length);
     const { scaler, model } = this;
     const load = (row: Float64Array, offset: number): Float64Array => {
       for (let j = 0; j < map.length; j++) buf[j] = row[offset + map[j]!]!;
       return scaler.transformRow(buf);
     };
     return {
-      predictRow: (row, offset = 0) => model.predictRow(load(row, offset)),
+      predictRow: (row, offset = 0) => (this.classifierThreshold === null
+        ? model.predictRow(load(row, offset))
+        : this.decide(model.predictProbaRow(load(row, offset), proba))),
       predictProbaRow: (row, out, offset = 0) => model.predictProbaRow(load(row, offset), out),
+      distanceRatioRow: (row, c, offset = 0) => (this.openSet === null ? null : this.openSet.ratioRow(load(row, offset), c)),
     };
   }
 }
 
 /** Per-row scoring of raw rows laid out as the `inputNames` given to {@link ModelPipeline.bind}. */
 export interface RowScorer {
-  /** Class index of `row[offset …]`. */
+  /** Class index of `row[offset …]` (by the pipeline's threshold rule, {@link ModelPipeline.decide}). */
   predictRow(row: Float64Array, offset?: number): number;
   /** Probabilities of `row[offset …]` into `out[0 … nClasses)`; returns `out`. */
   predictProbaRow(row: Float64Array, out: Float64Array, offset?: number): Float64Array;
+  /** Open-set distance ratio of `row[offset …]` for class `c` (> 1: out of distribution); null without a guard. */
+  distanceRatioRow(row: Float64Array, c: number, offset?: number): number | null;
+}
+
+/** Output of {@link ModelPipeline.classify}: one entry per row. */
+export interface PipelineClassification {
+  /** Decided class index (before the guard). */
+  classIndex: Int32Array;
+  /** The model's probability of the decided class. */
+  probability: Float64Array;
+  /**
+   * Open-set distance ratio for the decided class (> 1: out of distribution; capped at the guard's RATIO_CAP),
+   * NaN where not measured; null without a guard.
+   */
+  distanceRatio: Float64Array | null;
+  /** Reported label: the class name, or `UNKNOWN` when the guard overrides it. */
+  labels: string[];
 }
 
 function checkNames(v: unknown, field: string): string[] {

@@ -1,17 +1,22 @@
 /**
- * `flowsift evaluate CAPTURE... --labels FILE --model DIR [--json] [--threshold T]`: classification report +
- * confusion matrix; for an autoencoder also ROC AUC and PR AUC of its anomaly scores (attack vs BENIGN).
+ * `flowsift evaluate [INPUT...] [--input PATH[:LABEL | :RULES.csv]]... (--label NAME | --labels FILE) --model DIR
+ * [--json] [--threshold T]`: classification report + confusion matrix; for an autoencoder also ROC AUC and PR
+ * AUC of its anomaly scores (attack vs BENIGN); then the alert rates (src/eval/rates.ts): the false-positive rate
+ * on the BENIGN flows with the classes that fired, the detection rate on the attack flows with per-class
+ * recall — one of them for benign-only or attack-only inputs — and, with several inputs, the same per input.
  */
 import type { Command } from 'commander';
 import { BENIGN } from '../../dataset/labels.js';
 import { classificationMetrics, classificationReport } from '../../eval/report.js';
 import { confusionMatrix, formatConfusionMatrix } from '../../eval/confusion.js';
+import { alertRates, formatAlertRates, type AlertRates } from '../../eval/rates.js';
 import { averagePrecisionScore, rocAucScore } from '../../eval/ranking.js';
 import type { AutoencoderDetector } from '../../model/autoencoder.js';
-import { loadBundleAsync, ModelPipeline } from '../../model/bundle.js';
+import { loadBundleAsync, ModelPipeline, type ModelBundle } from '../../model/bundle.js';
 import { createMatrix } from '../../model/matrix.js';
+import { nextDown } from '../../model/threshold.js';
 import { UsageError } from '../errors.js';
-import { addMeterOptions, loadInputs } from '../inputs.js';
+import { addInputOption, addMeterOptions, loadInputs, sourceOfRows } from '../inputs.js';
 
 /** Parses `--threshold` (a finite number ≥ 0). @throws UsageError */
 export function thresholdOption(text: unknown): number {
@@ -20,33 +25,66 @@ export function thresholdOption(text: unknown): number {
   return t;
 }
 
+/** Help text of `--threshold` (evaluate, score). */
+export const THRESHOLD_HELP = 'alert threshold replacing the stored one: a classifier flags a flow when 1 − P(BENIGN) ≥ T (0..1; default: the threshold from train --target-fpr, else the most probable class), an autoencoder when its reconstruction error ≥ T';
+
+/**
+ * Applies `--threshold` to a loaded bundle's pipeline: a classifier's threshold on the attack probability (a
+ * number in [0, 1], needs a BENIGN class), an autoencoder's anomaly threshold (≥ 0).
+ * @returns the threshold given, or undefined without `--threshold`
+ * @throws UsageError for a bad value or a classifier without a BENIGN class
+ */
+export function applyThresholdOption(pipeline: ModelPipeline, o: Record<string, unknown>): number | undefined {
+  if (o.threshold === undefined) return undefined;
+  const t = thresholdOption(o.threshold);
+  if (pipeline.model.algo !== 'autoencoder') {
+    if (t > 1) throw new UsageError(`--threshold on a classifier is a probability (1 − P(${BENIGN}) ≥ T), 0..1; got '${String(o.threshold)}'`);
+    if (pipeline.benignIndex < 0) throw new UsageError(`--threshold needs a ${BENIGN} class; ${String(o.model)} has ${pipeline.classNames.join(', ')}`);
+  }
+  pipeline.threshold = t;
+  return t;
+}
+
+/** One line saying how flows are flagged: the threshold and where it came from. */
+export function decisionLine(bundle: ModelBundle, pipeline: ModelPipeline, override: number | undefined): string {
+  const t = pipeline.threshold;
+  if (t === null) return 'decision: the most probable class (no alert threshold stored; train --target-fpr or --threshold sets one)';
+  const what = pipeline.model.algo === 'autoencoder' ? 'reconstruction error' : `1 − P(${BENIGN})`;
+  const a = bundle.alert;
+  const origin = override !== undefined ? '--threshold'
+    : a ? `stored: target FPR ${a.targetFpr}, ${a.heldOutFlagged.toLocaleString('en-US')}/${a.heldOutFlows.toLocaleString('en-US')} = ${a.heldOutFpr.toFixed(4)} on held-out ${BENIGN} flows`
+      : 'stored';
+  // A calibrated threshold is the double just above the boundary score: say "> boundary", the readable form.
+  const rule = override === undefined && a && t > 0 ? `> ${nextDown(t)}` : `≥ ${t}`;
+  return `decision: flagged when ${what} ${rule} (${origin})`;
+}
+
 export function registerEvaluate(program: Command): void {
-  addMeterOptions(
+  addMeterOptions(addInputOption(
     program.command('evaluate')
-      .description('predict the flows of labelled captures with a model; print scikit-learn\'s classification report and a confusion matrix')
-      .argument('<input...>', 'labelled test captures (not the training ones), or flow tables (CSV with a Label column)')
+      .description('predict the flows of labelled captures with a model; print scikit-learn\'s classification report, a confusion matrix, the false-positive and detection rates')
+      .argument('[input...]', 'labelled test captures (not the training ones; labelled by --label/--labels), directories of captures, or flow tables (CSV with a Label column)')
       .requiredOption('--model <dir>', 'model bundle directory')
       .option('--labels <file>', 'label rules CSV: label,ip,start,end (epoch seconds)')
       .option('--label <name>', 'every flow has this true label')
       .option('--digits <n>', 'digits in the report', '2')
-      .option('--threshold <t>', 'autoencoder: anomaly threshold on the reconstruction error (default: the one stored in the model)')
-      .option('--json', 'print one JSON object {accuracy, macro_f1, weighted_f1, classes, confusion_matrix}')
+      .option('--threshold <t>', THRESHOLD_HELP)
+      .option('--json', 'print one JSON object {accuracy, macro_f1, weighted_f1, classes, confusion_matrix, rates, …}')
       .option('--utc-offset <minutes>', 'flow tables: offset of their zone-less timestamps from UTC (CIC-IDS2017: -180)')
       .option('-q, --quiet', 'no capture summary on stderr'),
-  ).action(async (captures: string[], o: Record<string, unknown>) => {
+    'test',
+  )).action(async (captures: string[], o: Record<string, unknown>) => {
     const digits = Number(o.digits);
     if (!Number.isInteger(digits) || digits < 0 || digits > 15) throw new UsageError(`--digits must be an integer 0..15, got '${String(o.digits)}'`);
-    const threshold = o.threshold === undefined ? undefined : thresholdOption(o.threshold);
+    if (o.threshold !== undefined) thresholdOption(o.threshold); // a bad value fails before the inputs are read
     const bundle = await loadBundleAsync(String(o.model));
     const detector = bundle.model.algo === 'autoencoder' ? (bundle.model as AutoencoderDetector) : null;
-    if (threshold !== undefined) {
-      if (!detector) throw new UsageError(`--threshold applies to autoencoder models; ${String(o.model)} holds a '${bundle.model.algo}' model`);
-      detector.threshold = threshold;
-    }
-    const { records } = await loadInputs(captures, o, true, bundle.featureNames);
+    const pipeline = new ModelPipeline(bundle);
+    const threshold = applyThresholdOption(pipeline, o);
+    const loaded = await loadInputs(captures, o, true, bundle.featureNames);
+    const { records } = loaded;
     if (records.rows === 0) throw new UsageError('the captures hold no IP flow to evaluate');
     const X = createMatrix(records.rows, records.names.length, [...records.names], records.data.subarray(0, records.rows * records.names.length));
-    const pipeline = new ModelPipeline(bundle);
     let yTrue = records.labels;
     let yPred: string[];
     let ranking: { roc_auc: number | null; pr_auc: number | null; threshold: number } | null = null;
@@ -65,14 +103,27 @@ export function registerEvaluate(program: Command): void {
       ranking = { roc_auc: safe(() => rocAucScore(y01, scores)), pr_auc: safe(() => averagePrecisionScore(y01, scores)), threshold: detector.threshold };
       yTrue = y01.map((v) => bundle.classNames[v === 1 ? 0 : 1]!);
     } else {
-      yPred = Array.from(pipeline.predict(X), (k) => bundle.classNames[k]!);
+      yPred = pipeline.predictLabels(X); // the open-set guard applied: UNKNOWN is a prediction of its own
     }
+    // Alert rates on the original labels (for an autoencoder: its ANOMALY/BENIGN predictions against them).
+    const rates = alertRates(records.labels, yPred);
+    const rowSource = sourceOfRows(records, loaded);
+    const perSource = loaded.sources.length > 1
+      ? loaded.sources.map((s, i) => {
+        const t: string[] = [], p: string[] = [];
+        for (let r = 0; r < records.rows; r++) if (rowSource[r] === i) { t.push(records.labels[r]!); p.push(yPred[r]!); }
+        return { input: s.arg, files: s.files.length, labels: s.labels, flows: t.length, rates: alertRates(t, p) };
+      })
+      : null;
     if (o.json) {
       const m = classificationMetrics(yTrue, yPred);
       process.stdout.write(`${JSON.stringify({
         accuracy: m.accuracy, macro_f1: m.macro_f1, weighted_f1: m.weighted_f1, classes: m.classes,
         confusion_matrix: m.confusion_matrix, flows: records.rows, model: String(o.model),
         ...(ranking ? { roc_auc: ranking.roc_auc, pr_auc: ranking.pr_auc, threshold: ranking.threshold, detection: detectionRates(records.labels, yPred) } : {}),
+        decision: { threshold: pipeline.threshold, source: threshold !== undefined ? '--threshold' : pipeline.threshold === null ? 'argmax' : 'stored', alert: bundle.alert ?? null },
+        rates: ratesJSON(rates),
+        ...(perSource ? { sources: perSource.map((s) => ({ ...s, rates: ratesJSON(s.rates) })) } : {}),
       })}\n`);
       return;
     }
@@ -93,7 +144,24 @@ export function registerEvaluate(program: Command): void {
         '',
       ].join('\n'));
     }
+    const recall = { recall: !detector };
+    const out = ['', decisionLine(bundle, pipeline, threshold), ...formatAlertRates(rates, recall)];
+    if (perSource) {
+      for (const s of perSource) {
+        out.push('', `input ${s.input} (${s.labels}): ${s.flows.toLocaleString('en-US')} flows`, ...formatAlertRates(s.rates, recall).map((l) => `  ${l}`));
+      }
+    }
+    process.stdout.write(`${out.join('\n')}\n`);
   });
+}
+
+/** JSON of {@link AlertRates} with scikit-learn-style snake_case keys. */
+function ratesJSON(r: AlertRates): Record<string, unknown> {
+  return {
+    benign_flows: r.benignFlows, false_positives: r.falsePositives, fpr: r.fpr, fired: r.fired,
+    attack_flows: r.attackFlows, detected: r.detected, detection_rate: r.detectionRate,
+    per_class: Object.fromEntries(Object.entries(r.perClass).map(([l, c]) => [l, { flows: c.flows, detected: c.detected, detection_rate: c.detectionRate, recall: c.recall }])),
+  };
 }
 
 /** Per true label: flows and flows predicted ANOMALY (sorted by label). */
