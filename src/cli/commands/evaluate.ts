@@ -8,6 +8,8 @@
 import type { Command } from 'commander';
 import { BENIGN } from '../../dataset/labels.js';
 import { classificationMetrics, classificationReport } from '../../eval/report.js';
+import { UNKNOWN } from '../../model/openset.js';
+import { comparePyStrings } from '../../eval/pyformat.js';
 import { confusionMatrix, formatConfusionMatrix } from '../../eval/confusion.js';
 import { alertRates, formatAlertRates, type AlertRates } from '../../eval/rates.js';
 import { averagePrecisionScore, rocAucScore } from '../../eval/ranking.js';
@@ -115,11 +117,18 @@ export function registerEvaluate(program: Command): void {
         return { input: s.arg, files: s.files.length, labels: s.labels, flows: t.length, rates: alertRates(t, p) };
       })
       : null;
+    // UNKNOWN (the open-set guard's abstention) is not a class: the report covers the true labels and the classes
+    // predicted, as scikit-learn's default, minus UNKNOWN (scikit-learn's `labels=`); an UNKNOWN flow counts as a
+    // miss of its true class. The count is printed beside the report.
+    const unknownRows = yPred.reduce((n, p) => n + (p === UNKNOWN ? 1 : 0), 0);
+    const reportLabels = unknownRows > 0 && !detector
+      ? [...new Set([...yTrue, ...yPred])].filter((l) => l !== UNKNOWN).sort(comparePyStrings)
+      : undefined;
     if (o.json) {
-      const m = classificationMetrics(yTrue, yPred);
+      const m = classificationMetrics(yTrue, yPred, { labels: reportLabels });
       process.stdout.write(`${JSON.stringify({
         accuracy: m.accuracy, macro_f1: m.macro_f1, weighted_f1: m.weighted_f1, classes: m.classes,
-        confusion_matrix: m.confusion_matrix, flows: records.rows, model: String(o.model),
+        confusion_matrix: m.confusion_matrix, flows: records.rows, model: String(o.model), unknown: unknownRows,
         ...(ranking ? { roc_auc: ranking.roc_auc, pr_auc: ranking.pr_auc, threshold: ranking.threshold, detection: detectionRates(records.labels, yPred) } : {}),
         decision: { threshold: pipeline.threshold, source: threshold !== undefined ? '--threshold' : pipeline.threshold === null ? 'argmax' : 'stored', alert: bundle.alert ?? null },
         rates: ratesJSON(rates),
@@ -127,7 +136,13 @@ export function registerEvaluate(program: Command): void {
       })}\n`);
       return;
     }
-    process.stdout.write(classificationReport(yTrue, yPred, { digits }));
+    process.stdout.write(classificationReport(yTrue, yPred, { digits, labels: reportLabels }));
+    if (unknownRows > 0) {
+      const by = new Map<string, number>();
+      for (let r = 0; r < yPred.length; r++) if (yPred[r] === UNKNOWN) by.set(yTrue[r]!, (by.get(yTrue[r]!) ?? 0) + 1);
+      const parts = [...by].sort((a, b) => b[1] - a[1]).map(([l, n]) => `${l} ${n.toLocaleString('en-US')}`);
+      process.stdout.write(`\n${UNKNOWN}: ${unknownRows.toLocaleString('en-US')} flows unlike every training class (open-set guard), counted as misses above; true labels: ${parts.join(', ')}\n`);
+    }
     const cm = formatConfusionMatrix(confusionMatrix(yTrue, yPred));
     process.stdout.write(`\n${cm}${cm.endsWith('\n') ? '' : '\n'}`);
     if (ranking) {
