@@ -120,12 +120,14 @@ export function summaryLine(s: ExtractSummary, seconds: number): string {
 
 /**
  * Reads every capture in order, calling `onFlow(flow, sourceIndex)`; prints one summary line per capture
- * and any capture warning (e.g. a file that ends inside a record) on stderr.
+ * and any capture warning (e.g. a file that ends inside a record) on stderr. `extra` adds meter options that
+ * have no flag (e.g. {@link MeterOptions.skipFamilies}).
  */
 export async function readCaptures(
   paths: readonly string[], o: Record<string, unknown>, onFlow: (flow: FinishedFlow, source: number) => void,
+  extra: Partial<MeterOptions> = {},
 ): Promise<ExtractSummary[]> {
-  const opts = meterOptions(o);
+  const opts = { ...meterOptions(o), ...extra };
   const out: ExtractSummary[] = [];
   for (let i = 0; i < paths.length; i++) {
     const t0 = performance.now();

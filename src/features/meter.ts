@@ -21,6 +21,11 @@ export interface MeterOptions extends FlowTableOptions, FeatureOptions, Nfstream
   decodeTunnels?: boolean;
   /** Decode rules: `flowsift` (default) or `nfstream` (nfstream's packet acceptance and key fields), see {@link DecodeRules}. */
   decodeRules?: DecodeRules;
+  /**
+   * Numeric families (by {@link FeatureFamily.name}) not to run, for a consumer that does not use their features
+   * (e.g. `extract` does not write the nfstream columns in the flowsift profile): their features stay 0.
+   */
+  skipFamilies?: readonly string[];
 }
 
 /**
@@ -208,11 +213,13 @@ export class FlowMeter implements FlowObserver {
     };
     resize(this.table.capacity);
     this.table.onResize = resize;
-    const fs = this.featureSet, all = [...fs.families, ...fs.textFamilies];
+    const fs = this.featureSet, skip = new Set(opts.skipFamilies ?? []);
+    const run = fs.families.map((_, i) => i).filter((i) => !skip.has(fs.families[i].name));
+    const all = [...run.map((i) => fs.families[i]), ...fs.textFamilies];
+    const positions = [...run.map((i) => fs.positions[i]), ...fs.textPositions];
     this.initAll = unrolled(all, (f) => `${f}.onInit(slot, pkt);`, 'slot, pkt') as typeof this.initAll;
     this.updateAll = unrolled(all, (f) => `${f}.onUpdate(slot, pkt, dir);`, 'slot, pkt, dir') as typeof this.updateAll;
-    const positions = [...fs.positions, ...fs.textPositions];
-    this.expireAll = unrolled(all, (f, i) => `${f}.onExpire(slot, table, ${i < fs.families.length ? 'row' : 'text'}, p[${i}]);`,
+    this.expireAll = unrolled(all, (f, i) => `${f}.onExpire(slot, table, ${i < run.length ? 'row' : 'text'}, p[${i}]);`,
       'slot, table, row, text', positions) as typeof this.expireAll;
   }
 

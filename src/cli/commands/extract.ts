@@ -84,13 +84,16 @@ export function registerExtract(program: Command): void {
     const names = set.features.map((f) => f.name);
     const textNames = set.textColumns.map((c) => c.name);
     const layout = csvLayout(String(o.profile ?? 'flowsift'), names, o.statisticalAnalysis === true);
+    // Families none of whose columns are written are not run (the nfstream columns in the flowsift profile).
+    const written = new Set(layout.featureIndices ?? names.map((_, i) => i));
+    const skipFamilies = set.families.filter((f, i) => !set.positions[i].some((p) => written.has(p))).map((f) => f.name);
     const sink = OutputSink.open(String(o.output));
     const parallel = threads > 0 && captures.length > 1 && !captures.includes('-');
     const threaded = threads > 0 && !parallel ? new ThreadedFlowCsvWriter(sink, names, textNames, labeller !== null, layout) : null;
     try {
       if (parallel) {
         await extractFilesInParallel(captures, sink, {
-          threads, meter: meterOptions(o), featureNames: names, textNames, layout,
+          threads, meter: { ...meterOptions(o), skipFamilies }, featureNames: names, textNames, layout,
           label: o.label === undefined ? undefined : String(o.label), labels: o.labels === undefined ? undefined : String(o.labels),
           onCapture: (_i, summary, seconds) => {
             for (const w of summary.capture.warnings ?? []) process.stderr.write(`flowsift: warning: ${w}\n`);
@@ -98,11 +101,11 @@ export function registerExtract(program: Command): void {
           },
         });
       } else if (threaded) {
-        await readCaptures(captures, o, (flow) => threaded.write(flow, labeller?.labelOf(flow)));
+        await readCaptures(captures, o, (flow) => threaded.write(flow, labeller?.labelOf(flow)), { skipFamilies });
         await threaded.close();
       } else {
         const writer = new FlowCsvWriter(sink, names, textNames, labeller !== null, layout);
-        await readCaptures(captures, o, (flow) => writer.write(flow, labeller?.labelOf(flow)));
+        await readCaptures(captures, o, (flow) => writer.write(flow, labeller?.labelOf(flow)), { skipFamilies });
       }
       sink.close();
     } catch (e) {
