@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FlowRecords } from '../src/dataset/collect.js';
-import { holdOutClass, holdOutClassByGroup } from '../src/dataset/split.js';
+import { holdOutClass, holdOutClassByGroup, splitRows } from '../src/dataset/split.js';
 import { BUNDLE_FORMAT_VERSION, loadBundle, ModelPipeline, saveBundle, type AlertThreshold } from '../src/model/bundle.js';
 import { createMatrix, type FeatureMatrix } from '../src/model/matrix.js';
 import { StandardScaler } from '../src/model/scaler.js';
@@ -133,6 +133,21 @@ describe('the held-out BENIGN flows: single flows, or whole captures when there 
     labels.forEach((l, i) => r.add({ features: Float64Array.of(i), srcIp: '10.0.0.1', dstIp: '10.0.0.2', srcPort: 1, dstPort: 2, protocol: 6, firstSeenUs: i }, l, groups[i]!));
     return r;
   }
+
+  it('splitRows time: the latest flows of each source, not the latest sources (unrelated clocks)', () => {
+    // Source 0 recorded in 2016 (class A), source 1 in 1970 (class B): a global time order would test on A only.
+    const r = new FlowRecords(['x']);
+    r.addSource('a.pcap');
+    r.addSource('b.pcap');
+    for (let i = 0; i < 100; i++) r.add({ features: Float64Array.of(i), srcIp: '10.0.0.1', dstIp: '10.0.0.2', srcPort: 1, dstPort: 2, protocol: 6, firstSeenUs: 1.45e15 + (99 - i) * 1e6 }, 'A', 0);
+    for (let i = 0; i < 60; i++) r.add({ features: Float64Array.of(i), srcIp: '10.0.0.1', dstIp: '10.0.0.2', srcPort: 1, dstPort: 2, protocol: 6, firstSeenUs: 1e9 + i * 1e6 }, 'B', 1);
+    const { train, test } = splitRows(r, 0.25, 'time');
+    expect(test.length).toBe(25 + 15);
+    expect(train.length + test.length).toBe(160);
+    // Source 0's latest flows are its first rows (times decrease), source 1's its last rows.
+    expect(Array.from(test).filter((i) => i < 100)).toEqual(Array.from({ length: 25 }, (_, k) => k));
+    expect(Array.from(test).filter((i) => i >= 100)).toEqual(Array.from({ length: 15 }, (_, k) => 145 + k));
+  });
 
   it('single flows: round(n · fraction) of the class, seeded, the other rows untouched', () => {
     const labels = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? 'DoS' : 'BENIGN'));

@@ -21,7 +21,9 @@ function prng(seed: number): () => number {
 }
 
 /**
- * Row indices of the train and test parts.
+ * Row indices of the train and test parts. `stratified`: each class split in proportion, in a seeded random order.
+ * `time`: within each source (input file) of the records, its latest flows (by first packet time) are the test
+ * part, so a split of several captures holds out the end of every capture rather than the last files.
  * @param testFraction share of rows in the test part, 0 < f < 1 (per class when stratified; each class with at
  *   least 2 rows keeps at least one row on each side)
  * @param seed shuffling seed (stratified mode)
@@ -33,10 +35,22 @@ export function splitRows(records: FlowRecords, testFraction: number, mode: Spli
   const test: number[] = [];
   const train: number[] = [];
   if (mode === 'time') {
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => records.firstSeenUs[a] - records.firstSeenUs[b] || a - b);
-    const cut = n - Math.round(n * testFraction);
-    train.push(...order.slice(0, cut));
-    test.push(...order.slice(cut));
+    // Within each source (capture or table): captures from different recordings have unrelated clocks, and one
+    // global time order would put whole files, and so whole classes, on one side.
+    const bySource = new Map<number, number[]>();
+    for (let i = 0; i < n; i++) {
+      const s = records.source[i];
+      const list = bySource.get(s);
+      if (list) list.push(i); else bySource.set(s, [i]);
+    }
+    for (const rows of bySource.values()) {
+      rows.sort((a, b) => records.firstSeenUs[a] - records.firstSeenUs[b] || a - b);
+      const cut = rows.length - Math.round(rows.length * testFraction);
+      train.push(...rows.slice(0, cut));
+      test.push(...rows.slice(cut));
+    }
+    train.sort((a, b) => a - b);
+    test.sort((a, b) => a - b);
   } else {
     const rnd = prng(seed);
     const byClass = new Map<string, number[]>();

@@ -58,7 +58,7 @@ export function registerTrain(program: Command): void {
       .option('--algo <name>', 'tree (CART), forest (random forest), gbt (histogram gradient boosting), mlp (neural network classifier) or autoencoder (anomaly detector trained on the BENIGN flows only)', 'tree')
       .option('--trees <n>', 'forest: number of trees; gbt: boosting iterations', '100')
       .option('--test-split <fraction>', 'hold out this share of the flows (e.g. 0.3), train on the rest, print the report on the held-out part')
-      .option('--split <mode>', "with --test-split: 'stratified' (each class in proportion, seeded by --seed) or 'time' (the latest flows are the test part)", 'stratified')
+      .option('--split <mode>', "with --test-split: 'stratified' (each class in proportion, seeded by --seed) or 'time' (the latest flows of each input file are the test part)", 'stratified')
       .option('--epochs <n>', 'mlp/autoencoder: maximum training epochs (early stopping may end sooner)')
       .option('--no-open-set', 'classifiers: do not fit the open-set guard (by default a flow unlike every training flow of the attack class predicted for it is reported as UNKNOWN)')
       .option('--target-fpr <rate>', `calibrate an alert threshold so that at most this share of held-out BENIGN flows is flagged (e.g. 0.01); classifiers hold out about ${CALIBRATION_FRACTION * 100}% of the BENIGN training flows for it (whole captures when they come from several)`)
@@ -101,7 +101,7 @@ export function registerTrain(program: Command): void {
     let holdout: FlowRecords | null = null;
     if (testSplit !== undefined) {
       const parts = splitRows(records, testSplit, o.split as SplitMode, seed);
-      process.stdout.write(`split: ${parts.test.length.toLocaleString('en-US')} of ${records.rows.toLocaleString('en-US')} flows held out for testing (${o.split === 'time' ? 'time-ordered: the latest flows' : `stratified by class, seed ${seed}`}); training on ${parts.train.length.toLocaleString('en-US')}\n`);
+      process.stdout.write(`split: ${parts.test.length.toLocaleString('en-US')} of ${records.rows.toLocaleString('en-US')} flows held out for testing (${o.split === 'time' ? 'time-ordered: the latest flows of each input file' : `stratified by class, seed ${seed}`}); training on ${parts.train.length.toLocaleString('en-US')}\n`);
       holdout = records.subset(parts.test);
       records = records.subset(parts.train);
     }
