@@ -154,10 +154,19 @@ describe('train --algo forest | gbt', () => {
       const r = flowsift(['train', EXAMPLE, '--labels', LABELS, '--model', dir, '--algo', algo, '--trees', '10', '--test-split', '0.3', '-q']);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(algo === 'forest' ? /trained random forest .*\n[\s\S]*10 trees/ : /trained gradient-boosted trees[\s\S]*10 boosting iterations/);
-      expect(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')).model.algo).toBe(algo);
+      const bundle = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+      expect(bundle.model.algo).toBe(algo);
+      // The leaf size used is the one recorded (scikit-learn's defaults: 1 for forests, 20 for boosting).
+      expect(bundle.training.params.minSamplesLeaf).toBe(algo === 'gbt' ? 20 : 1);
+      expect(bundle.model.params.minSamplesLeaf ?? bundle.model.trees?.[0]?.params?.minSamplesLeaf ?? 1).toBe(bundle.training.params.minSamplesLeaf);
       const j = JSON.parse(flowsift(['evaluate', EXAMPLE, '--labels', LABELS, '--model', dir, '--json', '-q']).stdout);
       expect(j.classes.PortScan.f1).toBeGreaterThan(0.99);
     }
+    // An explicit --min-samples-leaf 1 reaches the booster (it once fell back to the default of 20).
+    const dir = join(tmp, 'm-gbt-leaf1');
+    expect(flowsift(['train', EXAMPLE, '--labels', LABELS, '--model', dir, '--algo', 'gbt', '--trees', '3', '--min-samples-leaf', '1', '--no-open-set', '-q']).code).toBe(0);
+    const b = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    expect([b.model.params.minSamplesLeaf, b.training.params.minSamplesLeaf]).toEqual([1, 1]);
   });
 });
 

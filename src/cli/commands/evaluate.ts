@@ -131,8 +131,8 @@ export function registerEvaluate(program: Command): void {
         confusion_matrix: m.confusion_matrix, flows: records.rows, model: String(o.model), unknown: unknownRows,
         ...(ranking ? { roc_auc: ranking.roc_auc, pr_auc: ranking.pr_auc, threshold: ranking.threshold, detection: detectionRates(records.labels, yPred) } : {}),
         decision: { threshold: pipeline.threshold, source: threshold !== undefined ? '--threshold' : pipeline.threshold === null ? 'argmax' : 'stored', alert: bundle.alert ?? null },
-        rates: ratesJSON(rates),
-        ...(perSource ? { sources: perSource.map((s) => ({ ...s, rates: ratesJSON(s.rates) })) } : {}),
+        rates: ratesJSON(rates, !detector),
+        ...(perSource ? { sources: perSource.map((s) => ({ ...s, rates: ratesJSON(s.rates, !detector) })) } : {}),
       })}\n`);
       return;
     }
@@ -170,12 +170,15 @@ export function registerEvaluate(program: Command): void {
   });
 }
 
-/** JSON of {@link AlertRates} with scikit-learn-style snake_case keys. */
-function ratesJSON(r: AlertRates): Record<string, unknown> {
+/**
+ * JSON of {@link AlertRates} with scikit-learn-style snake_case keys. `recall` false (an anomaly detector, whose
+ * only attack class is ANOMALY): per-class recall is null, not 0.
+ */
+function ratesJSON(r: AlertRates, recall = true): Record<string, unknown> {
   return {
     benign_flows: r.benignFlows, false_positives: r.falsePositives, fpr: r.fpr, fired: r.fired,
     attack_flows: r.attackFlows, detected: r.detected, detection_rate: r.detectionRate,
-    per_class: Object.fromEntries(Object.entries(r.perClass).map(([l, c]) => [l, { flows: c.flows, detected: c.detected, detection_rate: c.detectionRate, recall: c.recall }])),
+    per_class: Object.fromEntries(Object.entries(r.perClass).map(([l, c]) => [l, { flows: c.flows, detected: c.detected, detection_rate: c.detectionRate, recall: recall ? c.recall : null }])),
   };
 }
 

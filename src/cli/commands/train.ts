@@ -51,7 +51,7 @@ export function registerTrain(program: Command): void {
       .option('--label <name>', 'give every flow this label')
       .option('--labels <file>', 'label rules CSV: label,ip,start,end (epoch seconds)')
       .option('--max-depth <n>', 'maximum tree depth (default: unlimited)')
-      .option('--min-samples-leaf <n>', 'minimum flows per leaf', '1')
+      .option('--min-samples-leaf <n>', 'minimum flows per leaf (default: 1 for tree and forest, 20 for gbt, as scikit-learn)')
       .option('--class-weight <mode>', "'balanced' weighs classes inversely to their frequency (default: none)")
       .option('--features <list>', 'comma-separated model inputs (default: every registry feature, no identifiers)')
       .option('--seed <n>', 'random seed (tree: tie-breaking between equal splits; mlp/autoencoder: every random choice)', '0')
@@ -67,7 +67,7 @@ export function registerTrain(program: Command): void {
     'training',
   )).action(async (captures: string[], o: Record<string, unknown>) => {
     const maxDepth = o.maxDepth === undefined ? null : positiveInt('--max-depth', o.maxDepth);
-    const minSamplesLeaf = positiveInt('--min-samples-leaf', o.minSamplesLeaf);
+    const minSamplesLeaf = o.minSamplesLeaf === undefined ? undefined : positiveInt('--min-samples-leaf', o.minSamplesLeaf);
     if (o.classWeight !== undefined && o.classWeight !== 'balanced') throw new UsageError("--class-weight takes 'balanced'");
     const seed = Number(o.seed);
     if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got '${String(o.seed)}'`);
@@ -138,17 +138,17 @@ export function registerTrain(program: Command): void {
     let tree: DecisionTreeClassifier | RandomForestClassifier | GradientBoostingClassifier;
     let shape: string;
     if (algo === 'forest') {
-      const forest = new RandomForestClassifier({ nEstimators: nTrees, maxDepth, minSamplesLeaf, classWeight, randomState: seed });
+      const forest = new RandomForestClassifier({ nEstimators: nTrees, maxDepth, minSamplesLeaf: minSamplesLeaf ?? 1, classWeight, randomState: seed });
       await forest.fitAsync(Xs, y, classNames.length);
       tree = forest;
       shape = `${nTrees} trees (bootstrap, sqrt(features) per split)`;
     } else if (algo === 'gbt') {
-      const gbt = new GradientBoostingClassifier({ nEstimators: nTrees, maxDepth: maxDepth ?? undefined, classWeight, randomState: seed, ...(o.minSamplesLeaf !== '1' ? { minSamplesLeaf } : {}) });
+      const gbt = new GradientBoostingClassifier({ nEstimators: nTrees, maxDepth: maxDepth ?? undefined, classWeight, randomState: seed, ...(minSamplesLeaf !== undefined ? { minSamplesLeaf } : {}) });
       gbt.fit(Xs, y, classNames.length);
       tree = gbt;
       shape = `${nTrees} boosting iterations`;
     } else {
-      const t = new DecisionTreeClassifier({ maxDepth, minSamplesLeaf, classWeight, randomState: seed }).fit(Xs, y, classNames.length);
+      const t = new DecisionTreeClassifier({ maxDepth, minSamplesLeaf: minSamplesLeaf ?? 1, classWeight, randomState: seed }).fit(Xs, y, classNames.length);
       tree = t;
       shape = `depth ${t.depth}, ${t.leafCount} leaves`;
     }
@@ -174,7 +174,7 @@ export function registerTrain(program: Command): void {
         flows: records.rows,
         flowsPerClass: Object.fromEntries(counts),
         algo,
-        params: { maxDepth, minSamplesLeaf, classWeight: o.classWeight ?? null, seed, ...(algo !== 'tree' ? { trees: nTrees } : {}) },
+        params: { maxDepth, minSamplesLeaf: minSamplesLeaf ?? (algo === 'gbt' ? (tree as GradientBoostingClassifier).params.minSamplesLeaf : 1), classWeight: o.classWeight ?? null, seed, ...(algo !== 'tree' ? { trees: nTrees } : {}) },
         meter: { idleTimeoutS: Number(o.idleTimeout), activeTimeoutS: Number(o.activeTimeout), tcpTermination: o.tcpTermination !== false, tunnels: o.tunnels !== false },
         shape,
         trainingAccuracy: trainAcc,
