@@ -42,6 +42,25 @@ describe('OutputSink.number', () => {
   });
 });
 
+describe('OutputSink.isoTimestamp', () => {
+  it('writes exactly isoMicros(sec, nsec), cached second or not, in and out of the years 0000–9999', async () => {
+    const { isoMicros } = await import('../src/features/meter.js');
+    const rnd = prng(11);
+    const times: [number, number][] = [[0, 0], [1.7e9, 999999999], [1.7e9, 1000], [-1, 5e8], [253402300799, 999999000], [253402300800, 0],
+      [-62167219200, 0], [-62167219201, 0], [1e15, 123456789], [1.7e9, 1.7e9]];
+    let sec = 1.6e9;
+    for (let i = 0; i < 5000; i++) {
+      sec += Math.floor(rnd() * 3); // mostly the same second as the previous row
+      times.push([sec, Math.floor(rnd() * 1e9)]);
+    }
+    const path = join(tmp, 'iso.txt');
+    const sink = OutputSink.open(path, 4096);
+    for (const [s, ns] of times) { sink.isoTimestamp(s, ns); sink.byte(10); }
+    sink.close();
+    expect(readFileSync(path, 'latin1')).toBe(times.map(([s, ns]) => `${isoMicros(s, ns)}\n`).join(''));
+  });
+});
+
 describe('OutputSink.write', () => {
   it('copies short ASCII text and encodes other text as UTF-8, at any buffer position', () => {
     const texts = ['10.0.0.1', '', 'a,b', 'é', 'www.exämple.com', '2023-11-14T22:13:20.006426Z', 'x'.repeat(64), 'y'.repeat(65), '€'.repeat(70), '𝄞'];
@@ -141,7 +160,7 @@ describe('ThreadedFlowCsvWriter string table', () => {
     for (const f of flows) {
       view.ids = f.ids;
       w1.write({ srcIp: view.srcIp, dstIp: view.dstIp, srcPort: view.srcPort, dstPort: view.dstPort, protocol: view.protocol,
-        ipVersion: 4, vlanId: 0, reason: 0, timestamp: view.timestamp, features: f.features, featureOffset: 0, text: f.text, textOffset: 0 }, f.label);
+        ipVersion: 4, vlanId: 0, reason: 0, timestamp: view.timestamp, firstSec: view.firstSec, firstNsec: view.firstNsec, features: f.features, featureOffset: 0, text: f.text, textOffset: 0 }, f.label);
     }
     s1.close();
     const s2 = Sink.open(two), w2 = new ThreadedFlowCsvWriter(s2, names, textNames, true, {}, 37);

@@ -76,6 +76,9 @@ export class ThreadedFlowCsvWriter {
   private readonly codes = new Map<string, number>();
   private newStrings: string[] = [];
   private reset = false;
+  /** Per text column: the previous row's string and its code (valid until the table restarts). */
+  private readonly lastText: (string | undefined)[] = [];
+  private readonly lastCode: number[] = [];
   private readonly finished: Promise<void>;
   private closed = false;
 
@@ -134,13 +137,19 @@ export class ThreadedFlowCsvWriter {
       // The row could overflow the string table: send the rows coded so far, restart the table with the next batch.
       this.send();
       this.codes.clear();
+      this.lastText.fill(undefined);
       this.reset = true;
     }
     const r = this.rows;
     flow.writeIds(this.ids, r * FLOW_ID_WIDTH);
     this.features.set(flow.features, r * this.nFeatures);
-    const t = this.text, o = r * this.textWidth, src = flow.text;
-    for (let i = 0; i < src.length; i++) t[o + i] = this.code(src[i]);
+    const t = this.text, o = r * this.textWidth, src = flow.text, last = this.lastText, lastCode = this.lastCode;
+    for (let i = 0; i < src.length; i++) {
+      const s = src[i];
+      // Same string as this column's previous row (constants such as 'REJ', 'http', ''): no table lookup.
+      if (s === last[i]) t[o + i] = lastCode[i];
+      else { const c = this.code(s); t[o + i] = c; last[i] = s; lastCode[i] = c; }
+    }
     if (this.withLabel) t[o + src.length] = this.code(label ?? '');
     if (++this.rows === BATCH_ROWS) this.send();
   }

@@ -49,6 +49,9 @@ export interface CsvFlowRow {
   readonly reason: number;
   /** First packet time as ISO 8601 UTC text with microseconds. */
   readonly timestamp: string;
+  /** The same time as whole seconds and nanoseconds (written without building {@link timestamp}). */
+  readonly firstSec: number;
+  readonly firstNsec: number;
   /** Feature values in registry order, from index {@link featureOffset}. */
   readonly features: Float64Array;
   /** Where this row's features start in {@link features}. */
@@ -111,7 +114,7 @@ export class FlowCsvWriter {
       sink.byte(44); sink.write(dst);
       sink.byte(44); sink.number(flow.dstPort);
       sink.byte(44); sink.number(flow.protocol);
-      sink.byte(44); sink.write(flow.timestamp);
+      sink.byte(44); sink.isoTimestamp(flow.firstSec, flow.firstNsec);
     }
     const fi = this.featureIndex, fo = flow.featureOffset;
     for (let i = 0; i < this.nFeatures; i++) { sink.byte(44); sink.number(f[fo + fi[i]]); }

@@ -6,6 +6,7 @@
  */
 import { closeSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { isoMicros } from '../features/meter.js';
 
 /** Error writing an output (disk full, closed pipe, permission). */
 export class OutputError extends Error {
@@ -161,6 +162,44 @@ export class OutputSink {
     this.buf.set(n === b.length ? b : b.subarray(0, n), this.pos);
     this.pos += n;
   }
+
+  /**
+   * Appends the ISO 8601 text of a time, exactly `isoMicros(sec, nsec)` (features/meter.ts), e.g.
+   * 2026-11-22T03:05:53.123456Z, writing the six microsecond digits directly and the date-time part from the text
+   * of the previous call when the second is the same (flows arrive in time order, so it mostly is).
+   */
+  isoTimestamp(sec: number, nsec: number): void {
+    let us = Math.floor(nsec / 1000);
+    if (!(us >= 0)) us = 0;
+    else if (us > 999999) us = 999999;
+    if (sec !== this.isoSec) {
+      const text = isoMicros(sec, nsec);
+      // Cache the part before the microseconds only for the usual form (…SS.uuuuuuZ); epoch-seconds text is rare.
+      if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(text)) {
+        this.isoSec = sec;
+        this.isoPrefix = Buffer.from(text.slice(0, 20), 'latin1');
+      } else {
+        this.isoSec = NaN;
+        this.write(text);
+        return;
+      }
+    }
+    if (this.pos + 28 > this.buf.length) this.flush();
+    const buf = this.buf;
+    buf.set(this.isoPrefix, this.pos);
+    let p = this.pos + 26;
+    this.pos = p + 1;
+    buf[p] = 90; // 'Z'
+    for (let i = 0; i < 6; i++) {
+      const q = Math.floor(us / 10);
+      buf[--p] = 48 + us - q * 10;
+      us = q;
+    }
+  }
+
+  private isoSec = NaN;
+  /** `YYYY-MM-DDTHH:MM:SS.` of {@link isoSec}. */
+  private isoPrefix: Buffer = Buffer.alloc(0);
 
   /** Appends one byte (an ASCII character code). */
   byte(c: number): void {

@@ -299,10 +299,25 @@ export class ConnStateFamily implements TextFamily {
 
   private historyText(slot: number): string {
     const n = this.hlen[slot]!, o = slot * HISTORY_MAX;
+    // Histories repeat (ShADadFf, Sr, …): up to 7 letters, the text is kept per 7-bit-per-letter key, so every flow
+    // with the same history gets the same string (no building, and cheap to hash downstream).
+    let key = n;
+    if (n <= 7) {
+      for (let i = 0; i < n; i++) key = key * 128 + this.hist[o + i]!;
+      const cached = this.historyCache.get(key);
+      if (cached !== undefined) return cached;
+    }
     let s = '';
     for (let i = 0; i < n; i++) s += LETTER[this.hist[o + i]!];
+    if (n <= 7) {
+      if (this.historyCache.size >= 4096) this.historyCache.clear();
+      this.historyCache.set(key, s);
+    }
     return s;
   }
+
+  /** History text by key (see {@link historyText}). */
+  private readonly historyCache = new Map<number, string>();
 
   /** Zeek's ScaledHistoryEntry (base 10) on counter `k` of endpoint `e`. */
   private scaled(slot: number, e: number, k: number, code: number): void {
