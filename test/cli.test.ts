@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { flowsift } from './helpers/cli.js';
 import { REPO } from './helpers/shared.js';
 import { CIC_FEATURE_ORDER } from '../src/features/registry.js';
+import { TRAVEL_FEATURES } from '../src/features/sets.js';
 
 const EXAMPLE = 'datasets/lab-excerpt/capture.pcap';
 const LABELS = 'datasets/lab-excerpt/labels.csv';
@@ -95,15 +96,19 @@ describe('flowsift train / evaluate / score on the example', () => {
   it('trains a tree on the example and writes a model bundle with the training summary', () => {
     const r = flowsift(['train', EXAMPLE, '--labels', LABELS, '--model', join(tmp, 'model'), '--max-depth', '6']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/trained decision tree on [\d,]+ flows, 76 features/);
+    // The default inputs: the 35 features that travel (docs/feature-study.md); --features all gives the 76.
+    expect(r.stdout).toMatch(/trained decision tree on [\d,]+ flows, 35 features/);
     expect(r.stdout).toMatch(/PortScan\s+2,000 flows/);
     const bundle = JSON.parse(readFileSync(join(tmp, 'model', 'model.json'), 'utf8'));
     expect(bundle.format).toBe('flowsift-model');
     expect(bundle.classNames).toEqual(['BENIGN', 'BruteForce', 'DoS', 'PortScan', 'WebAttack']);
-    expect(bundle.featureNames).toHaveLength(76);
+    expect(bundle.featureNames).toEqual([...TRAVEL_FEATURES]);
     expect(bundle.featureNames).not.toContain('Src Port');
-    expect(bundle.scaler.mean).toHaveLength(76);
+    expect(bundle.scaler.mean).toHaveLength(35);
     expect(bundle.training.params.maxDepth).toBe(6);
+    const all = flowsift(['train', EXAMPLE, '--labels', LABELS, '--model', join(tmp, 'model-all'), '--features', 'all', '--max-depth', '6', '-q']);
+    expect(all.stdout).toMatch(/trained decision tree on [\d,]+ flows, 76 features/);
+    expect(JSON.parse(readFileSync(join(tmp, 'model-all', 'model.json'), 'utf8')).featureNames).toEqual(CIC_FEATURE_ORDER);
   });
 
   it('evaluates the shipped model (trained on lab/train) on the held-out example: scikit-learn report and confusion matrix', () => {

@@ -301,7 +301,7 @@ describe('bad flow tables through the CLI (evaluate, train): one line naming fil
     const bad = write('bad-cell.csv', [...lines.slice(0, 3), cells.join(','), ...lines.slice(4)].join('\n'));
     const badCell = /bad-cell\.csv:4: column 'Flow IAT Max', field \d+: not a number: 'abc'/;
     expectOneLineError(flowsift(['evaluate', bad, '--model', MODEL]), 1, badCell);
-    expectOneLineError(flowsift(['train', bad, '--model', join(tmp, 'never')]), 1, badCell);
+    expectOneLineError(flowsift(['train', bad, '--features', 'all', '--model', join(tmp, 'never')]), 1, badCell);
     expect(existsSync(join(tmp, 'never'))).toBe(false);
     const unlabelled = write('unlabelled.csv', cut(['Label']));
     expectOneLineError(flowsift(['evaluate', unlabelled, '--model', MODEL]), 1, /unlabelled\.csv(:1)?: no Label column/);

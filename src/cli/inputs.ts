@@ -17,6 +17,7 @@ import { FlowRecords } from '../dataset/collect.js';
 import { DatasetError } from '../dataset/errors.js';
 import { isFlowTable, readFlowTables, tableSummaryLine } from '../dataset/table.js';
 import { createFeatureSet, defaultModelFeatures } from '../features/registry.js';
+import { TRAVEL_FEATURES } from '../features/sets.js';
 import { PROFILES, PROFILE_NAMES, isProfileName, profileOptions } from '../flow/profiles.js';
 import { UsageError } from './errors.js';
 
@@ -146,14 +147,26 @@ export function labelCounts(labels: readonly string[]): [string, number][] {
   return [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
+/** Named feature sets `--features` accepts besides a list: `travel` (the default) and `all`. */
+export const FEATURE_SETS: Readonly<Record<string, () => string[]>> = {
+  /** Features that travel between networks (src/features/sets.ts, docs/feature-study.md). */
+  travel: () => [...TRAVEL_FEATURES],
+  /** Every registry model input: CICFlowMeter's 76 features. */
+  all: () => defaultModelFeatures(),
+};
+
 /**
- * Model input columns: `--features a,b,c` or the registry's default model features.
+ * Model input columns: `--features travel` (default: {@link TRAVEL_FEATURES}, chosen by held-out evidence in
+ * docs/feature-study.md), `--features all` (every registry model input, CICFlowMeter's 76) or a comma-separated
+ * list of registry names.
  * @throws UsageError naming unknown features
  */
 export function featureList(o: Record<string, unknown>): string[] {
   const all = createFeatureSet().features.map((f) => f.name);
-  if (o.features === undefined) return defaultModelFeatures();
-  const want = String(o.features).split(',').map((s) => s.trim()).filter(Boolean);
+  const text = o.features === undefined ? 'travel' : String(o.features).trim();
+  const named = FEATURE_SETS[text];
+  if (named) return named();
+  const want = text.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = want.filter((w) => !all.includes(w));
   if (unknown.length) throw new UsageError(`unknown feature(s): ${unknown.join(', ')} (see docs/features.md)`);
   if (want.length === 0) throw new UsageError('--features names no feature');

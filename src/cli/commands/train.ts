@@ -53,7 +53,7 @@ export function registerTrain(program: Command): void {
       .option('--max-depth <n>', 'maximum tree depth (default: unlimited)')
       .option('--min-samples-leaf <n>', 'minimum flows per leaf (default: 1 for tree and forest, 20 for gbt, as scikit-learn)')
       .option('--class-weight <mode>', "'balanced' weighs classes inversely to their frequency (default: none)")
-      .option('--features <list>', 'comma-separated model inputs (default: every registry feature, no identifiers)')
+      .option('--features <list>', "model inputs: 'travel' (default: the 35 features that held up on other networks' traffic, docs/feature-study.md), 'all' (CICFlowMeter's 76) or a comma-separated list of feature names")
       .option('--seed <n>', 'random seed (tree: tie-breaking between equal splits; mlp/autoencoder: every random choice)', '0')
       .option('--algo <name>', 'tree (CART), forest (random forest), gbt (histogram gradient boosting), mlp (neural network classifier) or autoencoder (anomaly detector trained on the BENIGN flows only)', 'tree')
       .option('--trees <n>', 'forest: number of trees; gbt: boosting iterations', '100')
