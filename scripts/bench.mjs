@@ -2,17 +2,18 @@
 /**
  * `npm run bench`: end-to-end throughput of flowsift next to the established flow meters, on the benchmark
  * capture of ../shared/bench/gen_big.py (5,001,020 packets, 1,000,000 flows, 486 MB; built once and cached in
- * .bench-cache/, git-ignored), plus tree training time against scikit-learn and scoring throughput.
+ * .bench-cache/, git-ignored), plus tree training time against scikit-learn (on the lab/train features,
+ * and against rows on synthetic 10k/100k/1M-row data: `curve`) and scoring throughput.
  *
  * Every tool runs as a whole process (pcap in → flow table out), timed with /usr/bin/time (wall seconds,
  * peak RSS); each is run --runs times and the median is reported. Peers missing on the machine are skipped
  * with a note (Debian packages: argus-server argus-client nfdump tshark python3-sklearn python3-numpy).
  *
- * Options: --runs N (3), --only a,b (flowsift,argus,nfpcapd,tshark,train,score), --flows N (1000000: the
+ * Options: --runs N (3), --only a,b (flowsift,flowsift-1t,flowsift-4files,argus,nfpcapd,tshark,train,curve,score), --flows N (1000000: the
  * generator's flow count; other sizes get their own cache file).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,7 +27,7 @@ const opt = (name, dflt) => {
 };
 const RUNS = Number(opt('runs', '3'));
 const FLOWS = Number(opt('flows', '1000000'));
-const ONLY = opt('only', 'flowsift,argus,nfpcapd,tshark,train,score').split(',');
+const ONLY = opt('only', 'flowsift,flowsift-1t,flowsift-4files,argus,nfpcapd,tshark,train,curve,score').split(',');
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
 function die(msg) {
@@ -67,8 +68,19 @@ mkdirSync(out, { recursive: true });
 const flowsift = `node ${join(REPO, 'bin', 'flowsift.js')}`;
 
 /** Tools: name → shell steps (pcap → flow table on disk, CSV where the tool can write it). */
+const columns = spawnSync('sh', ['-c', `${flowsift} extract ${join(REPO, 'datasets', 'lab-excerpt', 'capture.pcap')} -q | head -1`], { encoding: 'utf8' }).stdout.split(',').length;
+/** The benchmark capture cut into 4 consecutive files (editcap), for the several-captures case. */
+const parts = [0, 1, 2, 3].map((k) => join(CACHE, `big-part${k}.pcap`));
+if (ONLY.includes('flowsift-4files') && !parts.every(existsSync) && has('editcap')) {
+  const per = Math.ceil(packets / 4);
+  execFileSync('editcap', ['-c', String(per), capture, join(CACHE, 'big-part.pcap')]);
+  const made = readdirSync(CACHE).filter((f) => /^big-part_\d+_/.test(f)).sort();
+  made.forEach((f, k) => renameSync(join(CACHE, f), parts[k]));
+}
 const tools = {
-  flowsift: { steps: [`${flowsift} extract ${capture} -o ${out}/flowsift.csv -q`], note: 'CSV, 152 columns' },
+  flowsift: { steps: [`${flowsift} extract ${capture} -o ${out}/flowsift.csv -q`], note: `CSV, ${columns} columns; meter + formatting thread (default)` },
+  'flowsift-1t': { steps: [`${flowsift} extract ${capture} -o ${out}/flowsift.csv -q --threads 0`], note: `CSV, ${columns} columns; one thread (--threads 0)` },
+  'flowsift-4files': parts.every(existsSync) ? { steps: [`${flowsift} extract ${parts.join(' ')} -o ${out}/flowsift.csv -q`], note: 'the same packets as 4 captures, one worker per core (flows split at file ends)' } : null,
   argus: has('argus') && has('ra') ? {
     steps: [`argus -r ${capture} -w ${out}/a.argus`, `ra -r ${out}/a.argus -c , -s stime saddr sport daddr dport proto pkts bytes dur > ${out}/argus.csv`],
     note: 'argus + ra CSV, 9 columns',
@@ -108,27 +120,98 @@ for (const r of rows) {
 }
 
 // ---- tree training: flowsift vs scikit-learn on the same lab/train features ---------------------------
+// Both "scale + fit": StandardScaler fit + transform, then the tree (no depth limit). flowsift as a user runs
+// it (`flowsift train`, a fresh process: the JIT compiles the training loops during the fit) and in-process
+// (scripts/tree-curve.mjs: its first fit, then warm fits); scikit-learn in-process (scripts/tree-curve.py).
+// CPU seconds (process.cpuUsage / time.process_time) are the fairer figures on a shared machine.
+const PY = '/usr/bin/python3';
+const sklearnOk = spawnSync(PY, ['-c', 'import sklearn, numpy'], { encoding: 'utf8' }).status === 0;
+/** Runs a helper printing one JSON line; returns it parsed. */
+function jsonOf(cmd, argv) {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`failed: ${cmd} ${argv.join(' ')}\n${(r.stderr ?? '').slice(-2000)}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+}
+const fmtS = (s) => (Number.isFinite(s) ? s.toFixed(3) : 'n/a');
 if (ONLY.includes('train')) {
   const lab = join(SHARED, 'datasets', 'lab', 'train');
   if (!existsSync(join(lab, 'capture.pcap'))) console.log('\ntrain: skipped (../shared/datasets/lab not found)');
+  else if (!sklearnOk) console.log('\ntrain: skipped (scikit-learn not found for /usr/bin/python3: Debian python3-sklearn)');
   else {
     const csv = join(out, 'lab-train.csv');
     execFileSync('sh', ['-c', `${flowsift} extract ${lab}/capture.pcap --labels ${lab}/labels.csv -o ${csv} -q`]);
-    const ours = [];
+    const cli = [];
     for (let i = 0; i < RUNS; i++) {
-      const r = spawnSync('sh', ['-c', `${flowsift} train ${lab}/capture.pcap --labels ${lab}/labels.csv --model ${out}/m -q`], { encoding: 'utf8' });
+      const r = spawnSync('sh', ['-c', `${flowsift} train ${csv} --model ${out}/m -q`], { encoding: 'utf8' });
       const m = /scale \+ fit ([\d.]+) s/.exec(r.stdout);
-      if (m) ours.push(Number(m[1]));
+      if (!m) throw new Error(`flowsift train printed no "scale + fit" time:\n${r.stdout}${r.stderr}`);
+      cli.push(Number(m[1]));
     }
-    // scikit-learn on the numeric feature columns of the same CSV (identifiers and text dropped).
+    // The model's numeric feature columns and the label of the same CSV (identifiers and text dropped).
     const header = readFileSync(csv, 'utf8').slice(0, 20000).split('\n')[0].split(',');
     const model = JSON.parse(readFileSync(join(out, 'm', 'model.json'), 'utf8'));
     const cols = model.featureNames.map((n) => header.indexOf(n) + 1);
     cols.push(header.indexOf('Label') + 1);
-    execFileSync('sh', ['-c', `cut -d, -f${cols.join(',')} ${csv} > ${out}/lab-train-num.csv`]);
-    const sk = spawnSync('/usr/bin/python3', [join(REPO, 'scripts', 'sklearn_tree.py'), '--train', `${out}/lab-train-num.csv`, '--label', 'Label', '--repeat', String(RUNS)], { encoding: 'utf8' });
-    const skFit = sk.status === 0 ? JSON.parse(sk.stdout).fit_seconds : NaN;
-    console.log(`\ntree fit on lab/train (${model.training.flows} flows × ${model.featureNames.length} features): flowsift ${median(ours).toFixed(3)} s (scale + fit), scikit-learn ${Number.isNaN(skFit) ? 'n/a' : `${skFit.toFixed(3)} s`} → ratio ${(median(ours) / skFit).toFixed(2)}`);
+    const num = join(out, 'lab-train-num.csv');
+    execFileSync('sh', ['-c', `cut -d, -f${cols.join(',')} ${csv} > ${num}`]);
+    const sk = jsonOf(PY, [join(REPO, 'scripts', 'tree-curve.py'), 'fit', '--csv', num, '--scale', '--repeat', String(RUNS)]);
+    const fsRuns = [];
+    for (let i = 0; i < RUNS; i++) {
+      fsRuns.push(jsonOf('node', [join(REPO, 'scripts', 'tree-curve.mjs'), '--csv', num, '--scale', '--repeat', String(RUNS), '--random-state', String(sk.flowsift_random_state)]));
+    }
+    const fs = fsRuns.at(-1);
+    const coldWall = median(fsRuns.map((r) => r.cold_seconds));
+    const coldCpu = median(fsRuns.map((r) => r.cold_cpu_seconds));
+    const warmWall = median(fsRuns.map((r) => r.fit_seconds));
+    const warmCpu = median(fsRuns.map((r) => r.fit_cpu_seconds));
+    const cliWall = median(cli);
+    console.log(`\ntree training on lab/train (${model.training.flows.toLocaleString('en-US')} flows × ${model.featureNames.length} features), scale + fit, medians of ${RUNS}:`);
+    console.log(`  ${'flowsift train (CLI, fresh process)'.padEnd(46)} ${fmtS(cliWall).padStart(7)} s wall`);
+    console.log(`  ${'flowsift in-process, first fit (JIT cold)'.padEnd(46)} ${fmtS(coldWall).padStart(7)} s wall ${fmtS(coldCpu).padStart(7)} s CPU`);
+    console.log(`  ${'flowsift in-process, warm'.padEnd(46)} ${fmtS(warmWall).padStart(7)} s wall ${fmtS(warmCpu).padStart(7)} s CPU  (${fs.node_count} nodes, depth ${fs.depth})`);
+    console.log(`  ${'scikit-learn (StandardScaler + tree)'.padEnd(46)} ${fmtS(sk.fit_seconds).padStart(7)} s wall ${fmtS(sk.fit_cpu_seconds).padStart(7)} s CPU  (${sk.node_count} nodes, depth ${sk.depth})`);
+    console.log(`  ratio flowsift / scikit-learn: CLI ${(cliWall / sk.fit_seconds).toFixed(2)} (wall), first fit ${(coldCpu / sk.fit_cpu_seconds).toFixed(2)} (CPU), warm ${(warmCpu / sk.fit_cpu_seconds).toFixed(2)} (CPU)`);
+  }
+}
+
+// ---- tree training time against rows: flowsift vs scikit-learn on synthetic data -----------------------
+// scripts/tree-curve.py builds the data (fixed seed, cached in .bench-cache) and times scikit-learn;
+// scripts/tree-curve.mjs times flowsift in-process after warm-up fits. Same data, same tree (the node
+// counts are printed). --runs fits per size, one at 1,000,000 rows (45–60 s of CPU for scikit-learn on a
+// loaded 2-core machine).
+if (ONLY.includes('curve')) {
+  if (!sklearnOk) console.log('\ncurve: skipped (scikit-learn not found for /usr/bin/python3: Debian python3-sklearn)');
+  else {
+    const sizes = [10000, 100000, 1000000];
+    const res = [];
+    for (const n of sizes) {
+      const file = join(CACHE, `tree-curve-${n}.bin`);
+      if (!existsSync(file) || !existsSync(`${file}.json`)) {
+        const g = spawnSync(PY, [join(REPO, 'scripts', 'tree-curve.py'), 'gen', '--rows', String(n), '--out', file], { stdio: 'inherit' });
+        if (g.status !== 0) die('tree-curve.py gen failed');
+      }
+      const runs = n >= 1000000 ? 1 : RUNS;
+      const sk = jsonOf(PY, [join(REPO, 'scripts', 'tree-curve.py'), 'fit', '--data', file, '--repeat', String(runs)]);
+      const fs = jsonOf('node', [join(REPO, 'scripts', 'tree-curve.mjs'), '--data', file, '--repeat', String(runs), '--random-state', String(sk.flowsift_random_state)]);
+      res.push({ n, sk, fs, runs });
+      process.stderr.write(`curve ${n}: flowsift ${fs.fit_cpu_seconds.toFixed(2)} s CPU, scikit-learn ${sk.fit_cpu_seconds.toFixed(2)} s CPU\n`);
+    }
+    const nlogn = (n) => n * Math.log2(n);
+    const meta = JSON.parse(readFileSync(join(CACHE, `tree-curve-${sizes[0]}.bin.json`), 'utf8'));
+    console.log(`\ntree training time against rows (synthetic: ${meta.cols} features, ${meta.lowCardinality.length} of them low-cardinality, ${meta.classes} classes, 1% label noise; no depth limit; median of ${RUNS} fits, 1 at 1M; CPU s, wall s in parentheses):`);
+    console.log(`${'rows'.padStart(10)} ${'nodes'.padStart(8)} ${'depth'.padStart(5)} ${'flowsift s'.padStart(17)} ${'scikit-learn s'.padStart(17)} ${'sklearn/flowsift'.padStart(16)} ${'flowsift ns/(n log2 n)'.padStart(22)} ${'sklearn ns/(n log2 n)'.padStart(21)}`);
+    for (const { n, sk, fs } of res) {
+      const nodes = fs.node_count === sk.node_count ? fs.node_count.toLocaleString('en-US') : `${fs.node_count}≠${sk.node_count}`;
+      const cell = (r) => `${r.fit_cpu_seconds.toFixed(3)} (${r.fit_seconds.toFixed(3)})`;
+      console.log(`${n.toLocaleString('en-US').padStart(10)} ${nodes.padStart(8)} ${String(fs.depth).padStart(5)} ${cell(fs).padStart(17)} ${cell(sk).padStart(17)} ${(sk.fit_cpu_seconds / fs.fit_cpu_seconds).toFixed(2).padStart(16)} ${((fs.fit_cpu_seconds / nlogn(n)) * 1e9).toFixed(1).padStart(22)} ${((sk.fit_cpu_seconds / nlogn(n)) * 1e9).toFixed(1).padStart(21)}`);
+    }
+    const growth = [];
+    for (let i = 1; i < res.length; i++) {
+      const a = res[i - 1], b = res[i];
+      const label = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
+      growth.push(`${label(a.n)}→${label(b.n)}: flowsift ×${(b.fs.fit_cpu_seconds / a.fs.fit_cpu_seconds).toFixed(1)}, scikit-learn ×${(b.sk.fit_cpu_seconds / a.sk.fit_cpu_seconds).toFixed(1)} (n log2 n ×${(nlogn(b.n) / nlogn(a.n)).toFixed(1)})`);
+    }
+    console.log(`growth of the CPU time: ${growth.join('; ')}`);
   }
 }
 

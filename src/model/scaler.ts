@@ -82,30 +82,13 @@ export class StandardScaler {
     const sum = new Float64Array(cols);
     const cnt = new Float64Array(cols);
     // Pass 1: sums, sequential over rows (the order numpy uses for axis-0 sums of a C-ordered array).
-    for (let r = 0, k = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++, k++) {
-        const v = data[k]!;
-        if (v - v === 0) {
-          sum[c] += v;
-          cnt[c]++;
-        }
-      }
-    }
+    const nonFinite = columnSums(data, rows, cols, sum, cnt);
     const mean = new Float64Array(cols);
     for (let c = 0; c < cols; c++) mean[c] = cnt[c]! > 0 ? sum[c]! / cnt[c]! : 0;
     // Pass 2: corrected sum of squares: Σ(x−m)² − (Σ(x−m))²/n.
     const corr = new Float64Array(cols);
     const sq = new Float64Array(cols);
-    for (let r = 0, k = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++, k++) {
-        const v = data[k]!;
-        if (v - v === 0) {
-          const t = v - mean[c]!;
-          corr[c] += t;
-          sq[c] += t * t;
-        }
-      }
-    }
+    columnSquares(data, rows, cols, mean, corr, sq, nonFinite);
     const variance = new Float64Array(cols);
     const scale = new Float64Array(cols);
     for (let c = 0; c < cols; c++) {
@@ -134,10 +117,9 @@ export class StandardScaler {
    */
   transform(X: FeatureMatrix): FeatureMatrix {
     this.checkInput(X);
-    const out = new Float64Array(X.data);
-    const { rows, cols } = X;
-    for (let r = 0; r < rows; r++) this.transformRow(out, r * cols);
-    return { rows, cols, data: out, names: X.names.slice() };
+    const out = new Float64Array(X.data.length);
+    standardize(X.data, out, this._mean, this._scale);
+    return { rows: X.rows, cols: X.cols, data: out, names: X.names.slice() };
   }
 
   /** {@link fit} then {@link transform} on the same matrix. */
@@ -226,6 +208,79 @@ export class StandardScaler {
     if (X.cols !== this._mean.length) {
       throw new ModelError(`input has ${X.cols} columns, the scaler was fitted on ${this._mean.length}`);
     }
+  }
+}
+
+/*
+ * The loops of fit and transform, one per function: each is compiled by the JIT on its own (a function
+ * with two long loops gets its second loop compiled late, after a deoptimisation), which matters for a
+ * one-off fit in a fresh process.
+ */
+
+/**
+ * Adds each column's finite values of the row-major `data` (`rows × cols`) to `sum` and their count to
+ * `cnt`, row by row. Returns whether some value was not finite.
+ */
+function columnSums(data: Float64Array, rows: number, cols: number, sum: Float64Array, cnt: Float64Array): boolean {
+  let nonFinite = false;
+  for (let r = 0, k = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++, k++) {
+      const v = data[k]!;
+      if (v - v === 0) sum[c] += v;
+      else nonFinite = true;
+    }
+  }
+  if (!nonFinite) cnt.fill(rows);
+  else countFinite(data, rows, cols, cnt);
+  return nonFinite;
+}
+
+/** Number of finite values of each column, added to `cnt`. */
+function countFinite(data: Float64Array, rows: number, cols: number, cnt: Float64Array): void {
+  for (let r = 0, k = 0; r < rows; r++) for (let c = 0; c < cols; c++, k++) if (data[k]! - data[k]! === 0) cnt[c]++;
+}
+
+/** Adds each column's Σ(x − mean) to `corr` and Σ(x − mean)² to `sq` over its finite values, row by row. */
+function columnSquares(data: Float64Array, rows: number, cols: number, mean: Float64Array, corr: Float64Array, sq: Float64Array, nonFinite: boolean): void {
+  if (nonFinite) {
+    columnSquaresFinite(data, rows, cols, mean, corr, sq);
+    return;
+  }
+  for (let r = 0, k = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++, k++) {
+      const t = data[k]! - mean[c]!;
+      corr[c] += t;
+      sq[c] += t * t;
+    }
+  }
+}
+
+/** {@link columnSquares} skipping non-finite values. */
+function columnSquaresFinite(data: Float64Array, rows: number, cols: number, mean: Float64Array, corr: Float64Array, sq: Float64Array): void {
+  for (let r = 0, k = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++, k++) {
+      const v = data[k]!;
+      if (v - v === 0) {
+        const t = v - mean[c]!;
+        corr[c] += t;
+        sq[c] += t * t;
+      }
+    }
+  }
+}
+
+/**
+ * `out[k] = (data[k] − mean[c]) / scale[c]` over the row-major matrix (`cols = mean.length`); a non-finite
+ * input becomes 0, a finite input whose result overflows becomes ±`Number.MAX_VALUE` (as
+ * {@link StandardScaler.transformRow}).
+ */
+function standardize(data: Float64Array, out: Float64Array, mean: Float64Array, scale: Float64Array): void {
+  const cols = mean.length;
+  for (let k = 0, c = 0; k < data.length; k++) {
+    const x = data[k]!;
+    const z = (x - mean[c]!) / scale[c]!;
+    out[k] = x - x !== 0 ? 0 : z - z === 0 ? z : z > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
+    if (++c === cols) c = 0;
   }
 }
 

@@ -38,13 +38,21 @@
  *   candidates in the same order, so the same split).
  * - A division-free bound skips the exact proxy for hopeless candidates (see `SLACK_UNIT`).
  * - Nodes of at most 4096 rows are grown in a compact workspace, their lists side by side in memory.
+ * - A split whose child will be a leaf keeps only the other child's lists (compacted in place, no
+ *   partition), and touches none when both are leaves: a large pure class peeled off costs one read.
  * - When few features are examined per split (`maxFeatures` ≤ a quarter of them: random forests), the
  *   presorted lists cost more to keep partitioned than they save; the node-sorting search
  *   ({@link TreeTuning.splitSearch}) then sorts only the features drawn at each node (scikit-learn's way:
  *   filtered from the global sorted order at large nodes, sorted directly at small ones) and partitions
  *   the row list only. Same candidates, same scans, same tree (on the lab flows, 100 trees with
  *   `maxFeatures: 'sqrt'`: about 4× faster than the presorted search).
- * Memory: about 8 bytes × rows × (features with more than 256 values) + rows × (the others) + O(rows).
+ * - One-off fits (`flowsift train`, a fresh process) run while the JIT compiles: the hot loops are small
+ *   single-loop functions called many times (per column, per node), which V8 optimises early and
+ *   whole; a function with several long loops gets compiled for the first one and deoptimised at the
+ *   next (no type feedback yet), and record fields read back from a number array are cast with `| 0`
+ *   so that calls pass small integers, not heap numbers (which deoptimised the partition repeatedly).
+ * Memory: about 8 bytes × rows × (features with more than 256 values) + rows × (the others) + O(rows)
+ * (the list buffer is allocated for every feature; the share of the others is never written).
  * The {@link TreeTuning} knobs switch these paths (for tests and measurements); they do not change trees.
  *
  * Ensembles: {@link prepareTreeData} does the sorting and encoding once and
@@ -1170,143 +1178,295 @@ interface Prepared {
   card: Int32Array;
 }
 
-const HASH_SLOTS = 1024; // per feature, > 2 × MAX_HIST_BINS
+const HASH_SLOTS = 1024; // > 2 × MAX_HIST_BINS
 const EMPTY = 0x7fc00000; // a NaN bit pattern: never a training value
+/** Columns converted to float32 at a time (the float32 chunk holds `rows × PREP_CHUNK` values). */
+const PREP_CHUNK = 16;
+/** Radix digit: 11 bits, 3 passes for 32-bit keys. */
+const RADIX_BITS = 11;
+const RADIX_BUCKETS = 1 << RADIX_BITS;
 
 /**
- * Convert `X` (row-major float64) to the training layout: values rounded to float32 (-0 → +0),
- * low-cardinality features detected with a small per-feature hash set (row-blocked passes over `X`).
+ * Convert `X` (row-major float64) to the training layout: values rounded to float32 (-0 → +0); features
+ * with at most `maxBins` distinct values rank-encoded, the others sorted by a stable LSD radix sort.
+ *
+ * The columns are taken {@link PREP_CHUNK} at a time, transposed to contiguous float32 columns (a
+ * row-blocked read of those columns of `X`); each column is validated, its distinct values counted (hash
+ * set, stopping at `maxBins + 1`) and it is then either rank-encoded or radix-sorted into its list. Every
+ * step is a small single-loop function run once per column — loops the JIT compiles after a column or
+ * two, which matters for a one-off fit in a fresh process. The lists are written into a buffer sized for
+ * every column (its unused end is never touched).
  * @throws ModelError on a value that is NaN, infinite or beyond the float32 range.
  */
 function prepareData(X: FeatureMatrix, y: Int32Array, labelBits: number, maxBins: number, shared = false): Prepared {
   const n = X.rows;
   const d = X.cols;
   const data = X.data;
-  const f32 = new Float32Array(1);
-  const u32 = new Uint32Array(f32.buffer);
-  const BLOCK = 64;
-  const fail = (r: number, c: number): never => {
-    const v = data[r * d + c]!;
-    const what = Number.isNaN(v) ? 'NaN' : Number.isFinite(v) ? 'outside the float32 range' : 'infinite';
-    throw new ModelError(`X[${r}, ${c}] (${X.names[c]}) = ${v} is ${what}; trees need finite values (clean or scale the features first)`);
-  };
-  // Pass 1: distinct float32 values per feature, up to maxBins (then the feature is "high").
+  const chunk = new Float32Array(n * Math.min(d, PREP_CHUNK));
+  const bits = new Int32Array(chunk.buffer);
   const kind = new Uint8Array(d);
-  const table = new Uint32Array(maxBins > 0 ? d * HASH_SLOTS : 0).fill(EMPTY);
-  const distinct = new Int32Array(d);
-  const high = new Uint8Array(d).fill(maxBins > 0 ? 0 : 1);
-  let lowLeft = maxBins > 0 ? d : 0;
-  for (let r0 = 0; r0 < n && lowLeft > 0; r0 += BLOCK) {
-    const r1 = Math.min(n, r0 + BLOCK);
-    for (let c = 0; c < d; c++) {
-      if (high[c]) continue;
-      const tb = c * HASH_SLOTS;
-      for (let r = r0; r < r1; r++) {
-        const v = Math.fround(data[r * d + c]!);
-        if (v - v !== 0) fail(r, c);
-        f32[0] = v === 0 ? 0 : v;
-        const bits = u32[0]!;
-        let h = Math.imul(bits, 0x9e3779b1) >>> 22; // 10 bits
-        for (;;) {
-          const t = table[tb + h]!;
-          if (t === bits) break;
-          if (t === EMPTY) {
-            table[tb + h] = bits;
-            distinct[c]++;
-            break;
-          }
-          h = (h + 1) & (HASH_SLOTS - 1);
-        }
-        if (distinct[c]! > maxBins) {
-          high[c] = 1;
-          lowLeft--;
-          break;
-        }
-      }
-    }
-  }
   const slot = new Int32Array(d);
+  const table = new Int32Array(HASH_SLOTS);
+  const tableId = new Uint8Array(HASH_SLOTS);
+  const distinct = new Int32Array(MAX_HIST_BINS);
+  const all = new Int32Array(d);
+  for (let c = 0; c < d; c++) all[c] = c;
+  // Low-cardinality columns: each row's value id, the rank of each id among the sorted distinct values.
+  const lowIds: Uint8Array[] = [];
+  const idRank: Uint8Array[] = [];
+  const uniqList: Float32Array[] = [];
+  let pairs = shared ? new Float64Array(new SharedArrayBuffer(n * d * 8)) : new Float64Array(n * d);
+  const words = new Int32Array(pairs.buffer);
   let dP = 0;
-  let dH = 0;
-  for (let c = 0; c < d; c++) {
-    if (high[c]) slot[c] = dP++;
-    else {
+  const tmp = new Int32Array(2 * n);
+  const hist = new Int32Array(3 * RADIX_BUCKETS);
+  const codes0 = rowCodes(y, labelBits);
+  for (let j0 = 0; j0 < d; j0 += PREP_CHUNK) {
+    const j1 = Math.min(d, j0 + PREP_CHUNK);
+    transposeColumnsF32(data, n, d, all, j0, j1, chunk);
+    for (let c = j0; c < j1; c++) {
+      const off = (c - j0) * n;
+      const bad = firstNonFinite(bits, off, n);
+      if (bad >= 0) {
+        const v = data[bad * d + c]!;
+        const what = Number.isNaN(v) ? 'NaN' : Number.isFinite(v) ? 'outside the float32 range' : 'infinite';
+        throw new ModelError(`X[${bad}, ${c}] (${X.names[c]}) = ${v} is ${what}; trees need finite values (clean or scale the features first)`);
+      }
+      const ids = maxBins > 0 ? new Uint8Array(n) : null;
+      const nDistinct = ids !== null ? distinctIds(bits, off, n, maxBins, table, tableId, distinct, ids) : -1;
+      if (nDistinct < 0) {
+        slot[c] = dP;
+        radixSortToPairs(bits, off, n, codes0, words, 2 * dP * n, tmp, hist);
+        dP++;
+        continue;
+      }
       kind[c] = 1;
-      slot[c] = dH++;
+      slot[c] = lowIds.length;
+      lowIds.push(ids!);
+      const vs = new Float32Array(distinct.slice(0, nDistinct).buffer);
+      const sorted = vs.slice().sort();
+      idRank.push(ranksOf(vs, sorted));
+      uniqList.push(sorted);
     }
   }
-  // Sorted distinct values and value → rank (stored in a parallel table).
+  // The lists of the dP high-cardinality columns are the buffer's first n·dP pairs. The rest is never
+  // written; a large zeroed allocation is mapped lazily by the system allocator (mmap), so those pages
+  // usually take no memory, whereas copying the lists to an exact-size buffer costs a fresh buffer's page
+  // faults (about as much as sorting them, measured on the lab flows).
+  pairs = pairs.subarray(0, n * dP);
+  const dH = lowIds.length;
+  // Ranks of the histogram features, row-major.
+  const ranks = shared ? new Uint8Array(new SharedArrayBuffer(n * dH)) : new Uint8Array(n * dH);
   const uniq = new Float32Array(dH * MAX_HIST_BINS);
   const card = new Int32Array(dH);
-  const rankTab = new Uint8Array(table.length);
-  for (let c = 0; c < d; c++) {
-    if (!kind[c]) continue;
-    const h = slot[c]!;
-    const tb = c * HASH_SLOTS;
-    const vs: number[] = [];
-    for (let i = 0; i < HASH_SLOTS; i++) {
-      const t = table[tb + i]!;
-      if (t !== EMPTY) {
-        u32[0] = t;
-        vs.push(f32[0]!);
-      }
+  for (let h = 0; h < dH; h++) {
+    card[h] = uniqList[h]!.length;
+    uniq.set(uniqList[h]!, h * MAX_HIST_BINS);
+  }
+  fillRanks(lowIds, idRank, n, ranks);
+  return { kind, slot, dP, dH, pairs, vals: new Float32Array(pairs.buffer, 0, 2 * n * dP), codes: new Int32Array(pairs.buffer, 0, 2 * n * dP), ranks, uniq, card };
+}
+
+/** Each row's list code, `row << labelBits | y[row]`. */
+function rowCodes(y: Int32Array, labelBits: number): Int32Array {
+  const codes = new Int32Array(y.length);
+  for (let i = 0; i < y.length; i++) codes[i] = (i << labelBits) | y[i]!;
+  return codes;
+}
+
+/** The rank of each of the values `vs` in `sorted` (the same distinct values, ascending): binary search. */
+function ranksOf(vs: Float32Array, sorted: Float32Array): Uint8Array {
+  const m = vs.length;
+  const rank = new Uint8Array(m);
+  for (let i = 0; i < m; i++) {
+    let lo = 0;
+    let hi = m - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! < vs[i]!) lo = mid + 1;
+      else hi = mid;
     }
-    vs.sort((a, b) => a - b);
-    card[h] = vs.length;
-    vs.forEach((v, i) => (uniq[h * MAX_HIST_BINS + i] = v));
-    for (let i = 0; i < HASH_SLOTS; i++) {
-      const t = table[tb + i]!;
-      if (t !== EMPTY) {
-        u32[0] = t;
-        rankTab[tb + i] = vs.indexOf(f32[0]!);
-      }
+    rank[i] = lo;
+  }
+  return rank;
+}
+
+/**
+ * Columns `cols[j0 … j1)` of the row-major float64 `data` (`n × d`) as contiguous float32 columns in `out`
+ * (`out[(j − j0)·n + r]`), rounded to float32, −0 as +0 (`x + 0`); blocked over rows.
+ */
+function transposeColumnsF32(data: Float64Array, n: number, d: number, cols: Int32Array, j0: number, j1: number, out: Float32Array): void {
+  for (let r0 = 0; r0 < n; r0 += 64) {
+    const r1 = r0 + 64 < n ? r0 + 64 : n;
+    for (let j = j0; j < j1; j++) {
+      for (let r = r0, k = r0 * d + cols[j]!, o = (j - j0) * n + r0; r < r1; r++, k += d, o++) out[o] = data[k]! + 0;
     }
   }
-  // Pass 2: column-major float32 of the presorted features, ranks of the histogram features.
-  const pairs = shared ? new Float64Array(new SharedArrayBuffer(n * dP * 8)) : new Float64Array(n * dP);
-  const vals = new Float32Array(pairs.buffer);
-  const codes = new Int32Array(pairs.buffer);
-  const ranks = shared ? new Uint8Array(new SharedArrayBuffer(n * dH)) : new Uint8Array(n * dH);
-  for (let r0 = 0; r0 < n; r0 += BLOCK) {
-    const r1 = Math.min(n, r0 + BLOCK);
-    for (let c = 0; c < d; c++) {
-      if (kind[c]) {
-        const tb = c * HASH_SLOTS;
-        const hc = slot[c]!;
-        for (let r = r0; r < r1; r++) {
-          f32[0] = Math.fround(data[r * d + c]!) || 0; // validated in pass 1; -0 → +0
-          const bits = u32[0]!;
-          let h = Math.imul(bits, 0x9e3779b1) >>> 22;
-          while (table[tb + h] !== bits) h = (h + 1) & (HASH_SLOTS - 1);
-          ranks[r * dH + hc] = rankTab[tb + h]!;
-        }
-      } else {
-        const base = slot[c]! * n;
-        for (let r = r0, k = r0 * d + c; r < r1; r++, k += d) {
-          const f = Math.fround(data[k]!);
-          if (f - f !== 0) fail(r, c);
-          vals[2 * (base + r) + 1] = f === 0 ? 0 : f;
-        }
-      }
+}
+
+/** Index (row) of the first float32 bit pattern in `bits[off … off+n)` that is not finite, or −1. */
+function firstNonFinite(bits: Int32Array, off: number, n: number): number {
+  for (let i = 0; i < n; i++) if ((bits[off + i]! & 0x7f800000) === 0x7f800000) return i;
+  return -1;
+}
+
+/**
+ * Distinct float32 bit patterns of `bits[off … off+n)` by a hash set (open addressing, `table` of
+ * {@link HASH_SLOTS}): each row's value id (order of first appearance) goes to `ids[row]`, each id's bit
+ * pattern to `vals[id]`. Returns the number of distinct values, or −1 as soon as there are more than `maxBins`.
+ */
+function distinctIds(
+  bits: Int32Array,
+  off: number,
+  n: number,
+  maxBins: number,
+  table: Int32Array,
+  tableId: Uint8Array,
+  vals: Int32Array,
+  ids: Uint8Array,
+): number {
+  table.fill(EMPTY);
+  let count = 0;
+  let prev = EMPTY;
+  let prevId = 0;
+  for (let i = 0; i < n; i++) {
+    const b = bits[off + i]!;
+    if (b === prev) {
+      // Runs of one value (flags, zero counts) skip the lookup.
+      ids[i] = prevId;
+      continue;
+    }
+    let h = Math.imul(b, 0x9e3779b1) >>> 22; // 10 bits
+    let t = table[h]!;
+    while (t !== b && t !== EMPTY) {
+      h = (h + 1) & (HASH_SLOTS - 1);
+      t = table[h]!;
+    }
+    if (t === EMPTY) {
+      if (count === maxBins) return -1;
+      table[h] = b;
+      tableId[h] = count;
+      vals[count++] = b;
+    }
+    prev = b;
+    prevId = tableId[h]!;
+    ids[i] = prevId;
+  }
+  return count;
+}
+
+/**
+ * The row-major rank matrix (`n × dH`): `ranks[r·dH + h] = idRank[h][ids[h][r]]`, in blocks of rows (a
+ * block's rank rows stay in cache while every column is written).
+ */
+function fillRanks(ids: Uint8Array[], idRank: Uint8Array[], n: number, ranks: Uint8Array): void {
+  const dH = ids.length;
+  for (let r0 = 0; r0 < n; r0 += 256) {
+    const r1 = r0 + 256 < n ? r0 + 256 : n;
+    for (let h = 0; h < dH; h++) {
+      const col = ids[h]!;
+      const rank = idRank[h]!;
+      for (let r = r0, o = r0 * dH + h; r < r1; r++, o += dH) ranks[o] = rank[col[r]!]!;
     }
   }
-  const words = new Uint32Array(pairs.buffer);
-  const keys = new Uint32Array(n);
-  const idx = new Int32Array(n);
-  const tmpK = new Uint32Array(n);
-  const tmpI = new Int32Array(n);
-  const hist = new Int32Array(3 * 2048);
-  for (let j = 0; j < dP; j++) {
-    const off = j * n;
-    for (let p = 0; p < n; p++) keys[p] = words[2 * (off + p) + 1]!;
-    radixSortColumn(keys, idx, 0, n, tmpK, tmpI, hist);
-    for (let p = 0; p < n; p++) {
-      const r = idx[p]!;
-      codes[2 * (off + p)] = (r << labelBits) | y[r]!;
-      words[2 * (off + p) + 1] = keys[p]!;
+}
+
+/**
+ * Stable LSD radix sort (up to 3 passes of {@link RADIX_BITS} bits; a pass whose digit is the same for
+ * every key is skipped) of the float32 bit patterns `bits[off … off+n)` (finite, no −0), written as the
+ * sorted (code, bits) list `out[o + 2p]`, `out[o + 2p + 1]` with `code = codes0[row]`. Ties keep row order.
+ * `tmp` (2n) and `hist` (3 × {@link RADIX_BUCKETS}) are scratch.
+ */
+function radixSortToPairs(bits: Int32Array, off: number, n: number, codes0: Int32Array, out: Int32Array, o: number, tmp: Int32Array, hist: Int32Array): void {
+  radixHistograms(bits, off, n, hist);
+  // Active passes (digit not constant) as exclusive prefix sums.
+  let passes = 0;
+  let active = 0;
+  for (let pass = 0; pass < 3; pass++) {
+    if (radixPrefix(hist, pass * RADIX_BUCKETS, n)) {
+      active |= 1 << pass;
+      passes++;
     }
   }
-  return { kind, slot, dP, dH, pairs, vals, codes, ranks, uniq, card };
+  if (passes === 0) {
+    radixIdentity(bits, off, n, codes0, out, o);
+    return;
+  }
+  // Passes write alternately to `out` and `tmp`, starting so that the last one writes `out`.
+  let first = true;
+  let inOut = passes % 2 === 1;
+  let src: Int32Array = out;
+  let so = o;
+  for (let pass = 0; pass < 3; pass++) {
+    if (!(active & (1 << pass))) continue;
+    const dst = inOut ? out : tmp;
+    const dOff = inOut ? o : 0;
+    if (first) radixScatterFirst(bits, off, n, codes0, dst, dOff, hist, pass * RADIX_BUCKETS, pass * RADIX_BITS);
+    else radixScatter(src, so, n, dst, dOff, hist, pass * RADIX_BUCKETS, pass * RADIX_BITS);
+    first = false;
+    src = dst;
+    so = dOff;
+    inOut = !inOut;
+  }
+}
+
+/**
+ * Digit counts of the three radix passes over the keys of `bits[off … off+n)`. The key of a float32 bit
+ * pattern `u` (as int32) is `u ^ ((u >> 31) | 0x80000000)`: `~u` for negatives, `u` with the sign bit set
+ * otherwise, which orders as the float values when compared unsigned (used in every pass).
+ */
+function radixHistograms(bits: Int32Array, off: number, n: number, hist: Int32Array): void {
+  hist.fill(0);
+  for (let i = off, e = off + n; i < e; i++) {
+    const u = bits[i]!;
+    const k = u ^ ((u >> 31) | 0x80000000);
+    hist[k & 2047]++;
+    hist[2048 + ((k >>> 11) & 2047)]++;
+    hist[4096 + (k >>> 22)]++;
+  }
+}
+
+/** Counts → exclusive prefix sums for one pass; returns false when one digit holds all `n` keys (skip the pass). */
+function radixPrefix(hist: Int32Array, h: number, n: number): boolean {
+  let sum = 0;
+  let active = true;
+  for (let b = h, e = h + RADIX_BUCKETS; b < e; b++) {
+    const c = hist[b]!;
+    if (c === n) active = false;
+    hist[b] = sum;
+    sum += c;
+  }
+  return active;
+}
+
+/** First radix pass: from the column and the row codes into (code, bits) pairs. */
+function radixScatterFirst(bits: Int32Array, off: number, n: number, codes0: Int32Array, dst: Int32Array, o: number, hist: Int32Array, h: number, shift: number): void {
+  for (let i = 0; i < n; i++) {
+    const u = bits[off + i]!;
+    const k = u ^ ((u >> 31) | 0x80000000);
+    const q = o + 2 * hist[h + ((k >>> shift) & 2047)]++;
+    dst[q] = codes0[i]!;
+    dst[q + 1] = u;
+  }
+}
+
+/** Later radix passes: (code, bits) pairs to (code, bits) pairs. */
+function radixScatter(src: Int32Array, so: number, n: number, dst: Int32Array, o: number, hist: Int32Array, h: number, shift: number): void {
+  for (let i = so, e = so + 2 * n; i < e; i += 2) {
+    const u = src[i + 1]!;
+    const k = u ^ ((u >> 31) | 0x80000000);
+    const q = o + 2 * hist[h + ((k >>> shift) & 2047)]++;
+    dst[q] = src[i]!;
+    dst[q + 1] = u;
+  }
+}
+
+/** A column whose keys need no pass (all equal): the pairs in row order. */
+function radixIdentity(bits: Int32Array, off: number, n: number, codes0: Int32Array, out: Int32Array, o: number): void {
+  for (let i = 0; i < n; i++) {
+    out[o + 2 * i] = codes0[i]!;
+    out[o + 2 * i + 1] = bits[off + i]!;
+  }
 }
 
 /**
@@ -1342,88 +1502,6 @@ function subsetPrepared(p: Prepared, n: number, newIndex: Int32Array, m: number,
     }
   }
   return { ...p, pairs, vals: new Float32Array(pairs.buffer), codes, ranks };
-}
-
-/**
- * Stable LSD radix sort (3 passes of 11 bits) of the float32 bit patterns `keys[off … off+n)`, in place,
- * writing the permutation (row indices) into `idx[off … off+n)`. Passes whose digit is the same for every
- * key are skipped.
- */
-function radixSortColumn(
-  keys: Uint32Array,
-  idx: Int32Array,
-  off: number,
-  n: number,
-  tmpK: Uint32Array,
-  tmpI: Int32Array,
-  hist: Int32Array,
-): void {
-  const end = off + n;
-  // Order-preserving map float32 bits → uint32: negative → ~bits, positive → bits | sign.
-  for (let p = off; p < end; p++) {
-    const u = keys[p]!;
-    keys[p] = u & 0x80000000 ? ~u : u | 0x80000000;
-  }
-  hist.fill(0);
-  for (let p = off; p < end; p++) {
-    const k = keys[p]!;
-    hist[k & 2047]++;
-    hist[2048 + ((k >>> 11) & 2047)]++;
-    hist[4096 + (k >>> 22)]++;
-  }
-  // `inMain`: the current data is in keys/idx (true) or tmp (false); `identity`: idx not written yet.
-  let inMain = true;
-  let identity = true;
-  for (let pass = 0; pass < 3; pass++) {
-    const shift = pass * 11;
-    const h = pass * 2048;
-    let trivial = false;
-    let sum = 0;
-    for (let b = 0; b < 2048; b++) {
-      const c = hist[h + b]!;
-      if (c === n) trivial = true;
-      hist[h + b] = sum;
-      sum += c;
-    }
-    if (trivial) continue;
-    if (inMain) {
-      if (identity) {
-        for (let p = off; p < end; p++) {
-          const k = keys[p]!;
-          const q = hist[h + ((k >>> shift) & 2047)]++;
-          tmpK[q] = k;
-          tmpI[q] = p - off;
-        }
-        identity = false;
-      } else {
-        for (let p = off; p < end; p++) {
-          const k = keys[p]!;
-          const q = hist[h + ((k >>> shift) & 2047)]++;
-          tmpK[q] = k;
-          tmpI[q] = idx[p]!;
-        }
-      }
-    } else {
-      for (let p = 0; p < n; p++) {
-        const k = tmpK[p]!;
-        const q = off + hist[h + ((k >>> shift) & 2047)]++;
-        keys[q] = k;
-        idx[q] = tmpI[p]!;
-      }
-    }
-    inMain = !inMain;
-  }
-  if (!inMain) {
-    keys.set(tmpK.subarray(0, n), off);
-    idx.set(tmpI.subarray(0, n), off);
-  } else if (identity) {
-    for (let p = 0; p < n; p++) idx[off + p] = p;
-  }
-  // Back to float32 bit patterns.
-  for (let p = off; p < end; p++) {
-    const k = keys[p]!;
-    keys[p] = k & 0x80000000 ? k & 0x7fffffff : ~k;
-  }
 }
 
 /** Best split found so far at a node (shared scratch, no allocation in the hot path). */
@@ -1670,7 +1748,8 @@ function scanClassWeighted(
  * `[a+nl, b)`. The larger side is compacted in place (forward pass when the left side is the larger one,
  * backward pass otherwise) and only the smaller side goes through the scratch array, so a lopsided split
  * costs little more than one read of the segment. Branch-free: both destinations are written and the
- * cursors advance by the mark.
+ * cursors advance by the mark. (One loop per function and the copy back native: with the copy loop in
+ * the same function, V8 deoptimized it at that loop about a hundred times in one fit of the lab flows.)
  */
 function partitionSegment(
   pairs: Float64Array,
@@ -1683,31 +1762,62 @@ function partitionSegment(
   tP: Float64Array,
 ): void {
   if (2 * nl >= b - a) {
-    // Left side larger: lefts in place going forward, rights to scratch.
-    let l = a;
-    let r = 0;
-    for (let p = a; p < b; p++) {
-      const x = pairs[p]!;
-      const m = mark[codes[2 * p]! >> shift]!;
-      pairs[l] = x;
-      tP[r] = x;
-      l += m;
-      r += 1 - m;
-    }
-    for (let q = 0; q < r; q++) pairs[l + q] = tP[q]!;
+    partitionLeftLarger(pairs, codes, shift, a, b, mark, tP);
+    pairs.set(tP.subarray(0, b - a - nl), a + nl);
   } else {
-    // Right side larger: rights in place going backward, lefts to scratch (in reverse order).
-    let r = b - 1;
-    let t = 0;
-    for (let p = b - 1; p >= a; p--) {
-      const x = pairs[p]!;
-      const m = mark[codes[2 * p]! >> shift]!;
-      pairs[r] = x;
-      tP[t] = x;
-      r -= 1 - m;
-      t += m;
-    }
-    for (let q = 0; q < t; q++) pairs[a + q] = tP[t - 1 - q]!;
+    partitionRightLarger(pairs, codes, shift, a, b, nl, mark, tP);
+    pairs.set(tP.subarray(1, nl + 1), a);
+  }
+}
+
+/** {@link partitionSegment}, left side larger: lefts compacted in place going forward, rights to `tP`. */
+function partitionLeftLarger(pairs: Float64Array, codes: Int32Array, shift: number, a: number, b: number, mark: Uint8Array, tP: Float64Array): void {
+  let l = a;
+  let r = 0;
+  for (let p = a; p < b; p++) {
+    const x = pairs[p]!;
+    const m = mark[codes[2 * p]! >> shift]!;
+    pairs[l] = x;
+    tP[r] = x;
+    l += m;
+    r += 1 - m;
+  }
+}
+
+/**
+ * {@link partitionSegment}, right side larger: rights compacted in place going backward, lefts to
+ * `tP[1 … nl]` in order (filled from the end; `tP[0]` takes the writes after the last left).
+ */
+function partitionRightLarger(pairs: Float64Array, codes: Int32Array, shift: number, a: number, b: number, nl: number, mark: Uint8Array, tP: Float64Array): void {
+  let r = b - 1;
+  let t = nl;
+  for (let p = b - 1; p >= a; p--) {
+    const x = pairs[p]!;
+    const m = mark[codes[2 * p]! >> shift]!;
+    pairs[r] = x;
+    tP[t] = x;
+    r -= 1 - m;
+    t -= m;
+  }
+}
+
+/** The left entries (`mark[row] = 1`) of the pair slots `[a, b)` compacted stably to the front; the rest of the segment is left undefined. */
+function keepLeft(pairs: Float64Array, codes: Int32Array, shift: number, a: number, b: number, mark: Uint8Array): void {
+  let l = a;
+  for (let p = a; p < b; p++) {
+    const x = pairs[p]!;
+    pairs[l] = x;
+    l += mark[codes[2 * p]! >> shift]!;
+  }
+}
+
+/** The right entries (`mark[row] = 0`) of the pair slots `[a, b)` compacted stably to the back; the rest of the segment is left undefined. */
+function keepRight(pairs: Float64Array, codes: Int32Array, shift: number, a: number, b: number, mark: Uint8Array): void {
+  let r = b - 1;
+  for (let p = b - 1; p >= a; p--) {
+    const x = pairs[p]!;
+    pairs[r] = x;
+    r -= 1 - mark[codes[2 * p]! >> shift]!;
   }
 }
 
@@ -1840,6 +1950,175 @@ function scanHistogram(
   return true;
 }
 
+/** Class counts of the list entries `[from, to)` (codes `row << shift | class`) added to `leftTot`. */
+function countLeft(codes: Int32Array, from: number, to: number, mask: number, leftTot: Float64Array): void {
+  for (let p = from; p < to; p++) leftTot[codes[2 * p]! & mask]++;
+}
+
+/** Class weight sums of the list entries `[from, to)` added to `leftTot` in list order; returns their total weight. */
+function sumLeftWeights(codes: Int32Array, from: number, to: number, mask: number, shift: number, w: Float64Array, leftTot: Float64Array): number {
+  let wnl = 0;
+  for (let p = from; p < to; p++) {
+    const code = codes[2 * p]!;
+    const wi = w[code >> shift]!;
+    leftTot[code & mask] += wi;
+    wnl += wi;
+  }
+  return wnl;
+}
+
+/** The rows of the list entries `[from, to)` into `samples[at …]`. */
+function listRows(codes: Int32Array, from: number, to: number, shift: number, samples: Int32Array, at: number): void {
+  for (let p = from, q = at; p < to; p++, q++) samples[q] = codes[2 * p]! >> shift;
+}
+
+/** {@link listRows}, each row also marked `mark[row] = m`. */
+function markListRows(codes: Int32Array, from: number, to: number, shift: number, samples: Int32Array, at: number, mark: Uint8Array, m: number): void {
+  for (let p = from, q = at; p < to; p++, q++) {
+    const i = codes[2 * p]! >> shift;
+    mark[i] = m;
+    samples[q] = i;
+  }
+}
+
+/**
+ * Stable partition of the rows `samples[start … end)` by their rank in histogram column `col`: rank ≤
+ * `lastBin` goes left (marked 1, compacted in place), the others are marked 0 and go to `tC`. Returns the
+ * end of the left part; the caller copies `tC[0 … end − l)` after it.
+ */
+function partitionRowsByRank(samples: Int32Array, start: number, end: number, ranks: Uint8Array, dH: number, col: number, lastBin: number, mark: Uint8Array, tC: Int32Array): number {
+  let l = start;
+  let r = 0;
+  for (let p = start; p < end; p++) {
+    const i = samples[p]!;
+    const m = ranks[i * dH + col]! <= lastBin ? 1 : 0;
+    mark[i] = m;
+    samples[l] = i;
+    tC[r] = i;
+    l += m;
+    r += 1 - m;
+  }
+  return l;
+}
+
+/**
+ * Stable counting sort of the rows `samples[start … end)` on their rank `ranks[row·stride + base]` (a
+ * histogram feature), written as a sorted (value, code) list at `vals`/`codes` entries `dst …`: value
+ * `uniq[u + rank]`, code `row << shift | y[row]`. `rankCount` (256) is scratch.
+ */
+function rankSort(
+  samples: Int32Array,
+  start: number,
+  end: number,
+  ranks: Uint8Array,
+  stride: number,
+  base: number,
+  rankCount: Int32Array,
+  uniq: Float32Array,
+  u: number,
+  y: Int32Array,
+  shift: number,
+  vals: Float32Array,
+  codes: Int32Array,
+  dst: number,
+): void {
+  rankCount.fill(0);
+  countRanks(samples, start, end, ranks, stride, base, rankCount);
+  let acc = dst;
+  for (let b = 0; b < MAX_HIST_BINS; b++) {
+    const c = rankCount[b]!;
+    rankCount[b] = acc;
+    acc += c;
+  }
+  scatterByRank(samples, start, end, ranks, stride, base, rankCount, uniq, u, y, shift, vals, codes);
+}
+
+/** Rows per rank of `samples[start … end)` added to `rankCount` ({@link rankSort}). */
+function countRanks(samples: Int32Array, start: number, end: number, ranks: Uint8Array, stride: number, base: number, rankCount: Int32Array): void {
+  for (let p = start; p < end; p++) rankCount[ranks[samples[p]! * stride + base]!]++;
+}
+
+/** The scatter pass of {@link rankSort} (`rankCount` holds the start of each rank). */
+function scatterByRank(
+  samples: Int32Array,
+  start: number,
+  end: number,
+  ranks: Uint8Array,
+  stride: number,
+  base: number,
+  rankCount: Int32Array,
+  uniq: Float32Array,
+  u: number,
+  y: Int32Array,
+  shift: number,
+  vals: Float32Array,
+  codes: Int32Array,
+): void {
+  for (let p = start; p < end; p++) {
+    const i = samples[p]!;
+    const b = ranks[i * stride + base]!;
+    const q = rankCount[b]++;
+    vals[2 * q + 1] = uniq[u + b]!;
+    codes[2 * q] = (i << shift) | y[i]!;
+  }
+}
+
+/** Class counts of the rows `samples[start … end)` added to `counts`. */
+function countClasses(samples: Int32Array, start: number, end: number, y: Int32Array, counts: Int32Array): void {
+  for (let p = start; p < end; p++) counts[y[samples[p]!]!]++;
+}
+
+/** Class weight sums (added to `total`, in row order) and class counts (added to `counts`) of the rows `samples[start … end)`; returns their total weight. */
+function sumClassWeights(samples: Int32Array, start: number, end: number, y: Int32Array, w: Float64Array, total: Float64Array, counts: Int32Array): number {
+  let wn = 0;
+  for (let p = start; p < end; p++) {
+    const i = samples[p]!;
+    total[y[i]!] += w[i]!;
+    counts[y[i]!]++;
+    wn += w[i]!;
+  }
+  return wn;
+}
+
+/**
+ * Class counts per bin of every histogram feature over the rows `samples[start … end)`:
+ * `hist[(j·256 + rank)·k + class]` for histogram feature j (ranks row-major, `dH` per row).
+ */
+function histCounts(samples: Int32Array, start: number, end: number, y: Int32Array, ranks: Uint8Array, dH: number, k: number, hist: Float64Array): void {
+  const stride = MAX_HIST_BINS * k;
+  for (let p = start; p < end; p++) {
+    const i = samples[p]!;
+    const rb = i * dH;
+    for (let j = 0, hb = y[i]!; j < dH; j++, hb += stride) hist[hb + ranks[rb + j]! * k]++;
+  }
+}
+
+/** Rows per bin of histogram feature j (`card` bins) as the sum of its class counts. */
+function histBinRows(hist: Float64Array, binN: Int32Array, j: number, card: number, k: number): void {
+  const hb = j * MAX_HIST_BINS * k;
+  const bb = j * MAX_HIST_BINS;
+  for (let b = 0; b < card; b++) {
+    let s = 0;
+    for (let c = 0; c < k; c++) s += hist[hb + b * k + c]!;
+    binN[bb + b] = s;
+  }
+}
+
+/** {@link histCounts} with per-sample weights: class weight sums in `hist`, row counts in `binN` (zeroed by the caller). */
+function histWeights(samples: Int32Array, start: number, end: number, y: Int32Array, w: Float64Array, ranks: Uint8Array, dH: number, k: number, hist: Float64Array, binN: Int32Array): void {
+  const stride = MAX_HIST_BINS * k;
+  for (let p = start; p < end; p++) {
+    const i = samples[p]!;
+    const wi = w[i]!;
+    const rb = i * dH;
+    for (let j = 0, hb = y[i]!, bb = 0; j < dH; j++, hb += stride, bb += MAX_HIST_BINS) {
+      const b = ranks[rb + j]!;
+      hist[hb + b * k] += wi;
+      binN[bb + b]++;
+    }
+  }
+}
+
 /**
  * The builder. Data spaces: in the main space, for a presorted feature f the sorted (value, code) list of
  * the samples at positions `[start, end)` of a node is at `off[f] + start … off[f] + end` of `vals`/`codes`
@@ -1943,7 +2222,7 @@ class TreeBuilder {
     this.m = this.samples.length;
     this.mark = new Uint8Array(nodeSort ? 0 : n);
     this.tC = new Int32Array(nodeSort ? 0 : n);
-    this.tP = new Float64Array(nodeSort ? 0 : n);
+    this.tP = new Float64Array(nodeSort ? 0 : n + 1);
     this.colVals = colVals ?? new Float32Array(0);
     this.colRanks = colRanks ?? new Uint8Array(0);
     if (nodeSort) {
@@ -1989,25 +2268,7 @@ class TreeBuilder {
     const { pairs: out, vals: outVals, codes: outCodes } = buf;
     if (kind[f]) {
       const h = slot[f]!;
-      const u = h * MAX_HIST_BINS;
-      const ranks = this.colRanks;
-      const rb = h * n;
-      const rankCount = this.rankCount;
-      rankCount.fill(0);
-      for (let p = start; p < end; p++) rankCount[ranks[rb + samples[p]!]!]++;
-      let acc = 0;
-      for (let b = 0; b < MAX_HIST_BINS; b++) {
-        const c = rankCount[b]!;
-        rankCount[b] = acc;
-        acc += c;
-      }
-      for (let p = start; p < end; p++) {
-        const i = samples[p]!;
-        const b = ranks[rb + i]!;
-        const q = rankCount[b]++;
-        outVals[2 * q + 1] = uniq[u + b]!;
-        outCodes[2 * q] = (i << shift) | y[i]!;
-      }
+      rankSort(samples, start, end, this.colRanks, 1, h * n, this.rankCount, uniq, h * MAX_HIST_BINS, y, shift, outVals, outCodes, 0);
       return stamped;
     }
     const j = slot[f]!;
@@ -2053,36 +2314,17 @@ class TreeBuilder {
 
     while (stack.length > 0) {
       stack.pop(); // no saved histograms in this mode
-      const nConstIn = stack.pop()!;
+      const nConstIn = stack.pop()! | 0;
       let impurity = stack.pop()!;
-      const isLeft = stack.pop()!;
-      const parent = stack.pop()!;
-      const depth = stack.pop()!;
-      const end = stack.pop()!;
-      const start = stack.pop()!;
+      const isLeft = stack.pop()! | 0;
+      const parent = stack.pop()! | 0;
+      const depth = stack.pop()! | 0;
+      const end = stack.pop()! | 0;
+      const start = stack.pop()! | 0;
       const nNode = end - start;
 
-      total.fill(0);
-      let wn = 0;
-      if (unit) {
-        for (let p = start; p < end; p++) total[y[samples[p]!]!]++;
-        wn = nNode;
-      } else {
-        counts.fill(0);
-        if (mode === MODE_CLASS) {
-          for (let p = start; p < end; p++) counts[y[samples[p]!]!]++;
-          for (let c = 0; c < k; c++) {
-            total[c] = counts[c]! * cwArr[c]!;
-            wn += total[c]!;
-          }
-        } else {
-          for (let p = start; p < end; p++) {
-            const i = samples[p]!;
-            total[y[i]!] += w![i]!;
-            counts[y[i]!]++;
-            wn += w![i]!;
-          }
-        }
+      const wn = this.nodeTotals(start, end);
+      if (!unit) {
         let present = 0;
         for (let c = 0; c < k; c++) if (counts[c]! > 0) present++;
         if (present <= 1) impurity = 0;
@@ -2159,7 +2401,7 @@ class TreeBuilder {
           leftTot.fill(0);
           let wnl = 0;
           if (mode !== MODE_SAMPLE) {
-            for (let p = 0; p < pos; p++) leftTot[codes[2 * p]! & mask]++;
+            countLeft(codes, 0, pos, mask, leftTot);
             wnl = pos;
             if (mode === MODE_CLASS) {
               wnl = 0;
@@ -2169,12 +2411,7 @@ class TreeBuilder {
               }
             }
           } else {
-            for (let p = 0; p < pos; p++) {
-              const code = codes[2 * p]!;
-              const wi = w![code >> shift]!;
-              leftTot[code & mask] += wi;
-              wnl += wi;
-            }
+            wnl = sumLeftWeights(codes, 0, pos, mask, shift, w!, leftTot);
           }
           const wnr = wn - wnl;
           let sqL = 0;
@@ -2205,11 +2442,35 @@ class TreeBuilder {
       if (!isLeaf) {
         // The rows in the split feature's order: the left child's first.
         const codes = best.codes;
-        for (let t = 0; t < nNode; t++) samples[start + t] = codes[2 * t]! >> shift;
+        listRows(codes, 0, nNode, shift, samples, start);
         stack.push(start + pos, end, depth + 1, node, 0, impR, nConst, -1);
         stack.push(start, start + pos, depth + 1, node, 1, impL, nConst, -1);
       }
     }
+  }
+
+  /**
+   * Node statistics (scikit-learn's node_reset / node_value) of the rows `samples[start … end)`: weighted
+   * class totals in `total`, class counts in `counts` (weighted modes); returns the total weight.
+   */
+  private nodeTotals(start: number, end: number): number {
+    const { samples, y, w, k, total, counts, cwArr, mode } = this;
+    counts.fill(0);
+    if (mode === MODE_SAMPLE) {
+      total.fill(0);
+      return sumClassWeights(samples, start, end, y, w!, total, counts);
+    }
+    countClasses(samples, start, end, y, counts);
+    if (mode === MODE_UNIT) {
+      for (let c = 0; c < k; c++) total[c] = counts[c]!;
+      return end - start;
+    }
+    let wn = 0;
+    for (let c = 0; c < k; c++) {
+      total[c] = counts[c]! * cwArr[c]!;
+      wn += total[c]!;
+    }
+    return wn;
   }
 
   /**
@@ -2221,35 +2482,12 @@ class TreeBuilder {
     const { hist, binN } = buf;
     const { ranks, dH, card } = this.prep;
     hist.fill(0);
-    const stride = MAX_HIST_BINS * k;
     if (w === null) {
-      for (let p = start; p < end; p++) {
-        const i = samples[p]!;
-        const rb = i * dH;
-        for (let j = 0, hb = y[i]!; j < dH; j++, hb += stride) hist[hb + ranks[rb + j]! * k]++;
-      }
-      // Rows per bin = sum of the class counts.
-      for (let j = 0; j < dH; j++) {
-        const hb = j * stride;
-        const bb = j * MAX_HIST_BINS;
-        for (let b = 0; b < card[j]!; b++) {
-          let s = 0;
-          for (let c = 0; c < k; c++) s += hist[hb + b * k + c]!;
-          binN[bb + b] = s;
-        }
-      }
+      histCounts(samples, start, end, y, ranks, dH, k, hist);
+      for (let j = 0; j < dH; j++) histBinRows(hist, binN, j, card[j]!, k);
     } else {
       binN.fill(0);
-      for (let p = start; p < end; p++) {
-        const i = samples[p]!;
-        const wi = w[i]!;
-        const rb = i * dH;
-        for (let j = 0, hb = y[i]!, bb = 0; j < dH; j++, hb += stride, bb += MAX_HIST_BINS) {
-          const b = ranks[rb + j]!;
-          hist[hb + b * k] += wi;
-          binN[bb + b]++;
-        }
-      }
+      histWeights(samples, start, end, y, w, ranks, dH, k, hist, binN);
     }
   }
 
@@ -2287,7 +2525,8 @@ class TreeBuilder {
 
   /**
    * Depth-first growth of the subtree(s) on `stack` (records of 8 numbers: start, end, depth, parent,
-   * isLeft, impurity, nConstant, saved-histogram handle or −1) in the data space (`pairs` with its `vals`/`codes` views, `off`); `main` =
+   * isLeft, impurity, nConstant, saved-histogram handle or −1; the array holds doubles, so the integer
+   * fields are read back with `| 0`, which keeps them small integers for the scan and partition calls) in the data space (`pairs` with its `vals`/`codes` views, `off`); `main` =
    * the main space.
    */
   private grow(pairs: Float64Array, vals: Float32Array, codes: Int32Array, off: Int32Array, stack: number[], main: boolean): void {
@@ -2297,14 +2536,14 @@ class TreeBuilder {
     const { maxDepth, minSamplesSplit, minSamplesLeaf: msl, minImpurityDecrease, maxFeatures } = this.bp;
 
     while (stack.length > 0) {
-      const histHandle = stack.pop()!;
-      const nConstIn = stack.pop()!;
+      const histHandle = stack.pop()! | 0;
+      const nConstIn = stack.pop()! | 0;
       let impurity = stack.pop()!;
-      const isLeft = stack.pop()!;
-      const parent = stack.pop()!;
-      const depth = stack.pop()!;
-      const end = stack.pop()!;
-      const start = stack.pop()!;
+      const isLeft = stack.pop()! | 0;
+      const parent = stack.pop()! | 0;
+      const depth = stack.pop()! | 0;
+      const end = stack.pop()! | 0;
+      const start = stack.pop()! | 0;
       const nNode = end - start;
       // Histograms of this node, when its parent prepared them (main space).
       let cur: HistBuf | null = null;
@@ -2327,27 +2566,8 @@ class TreeBuilder {
       }
 
       // Node statistics (scikit-learn's node_reset / node_value).
-      total.fill(0);
-      let wn = 0;
-      if (unit) {
-        for (let p = start; p < end; p++) total[y[samples[p]!]!]++;
-        wn = nNode;
-      } else {
-        counts.fill(0);
-        if (mode === MODE_CLASS) {
-          for (let p = start; p < end; p++) counts[y[samples[p]!]!]++;
-          for (let c = 0; c < k; c++) {
-            total[c] = counts[c]! * cwArr[c]!;
-            wn += total[c]!;
-          }
-        } else {
-          for (let p = start; p < end; p++) {
-            const i = samples[p]!;
-            total[y[i]!] += w![i]!;
-            counts[y[i]!]++;
-            wn += w![i]!;
-          }
-        }
+      const wn = this.nodeTotals(start, end);
+      if (!unit) {
         // A node holding one class is pure: with weights, its impurity from float sums may be ~1e-16 >
         // EPSILON (scikit-learn then splits it uselessly); make it an exact leaf.
         let present = 0;
@@ -2442,7 +2662,7 @@ class TreeBuilder {
             const bo = off[st.feature]!;
             pos = st.pos - bo;
             if (mode !== MODE_SAMPLE) {
-              for (let p = start; p < pos; p++) leftTot[codes[2 * (bo + p)]! & mask]++;
+              countLeft(codes, bo + start, bo + pos, mask, leftTot);
               wnl = pos - start;
               if (mode === MODE_CLASS) {
                 wnl = 0;
@@ -2452,12 +2672,7 @@ class TreeBuilder {
                 }
               }
             } else {
-              for (let p = start; p < pos; p++) {
-                const code = codes[2 * (bo + p)]!;
-                const wi = w === null ? cwArr[code & mask]! : w[code >> shift]!;
-                leftTot[code & mask] += wi;
-                wnl += wi;
-              }
+              wnl = sumLeftWeights(codes, bo + start, bo + pos, mask, shift, w!, leftTot);
             }
           }
           const wnr = wn - wnl;
@@ -2490,40 +2705,27 @@ class TreeBuilder {
         const bf = st.feature;
         if (st.hist) {
           // Mark by rank and partition the sample list stably (left first).
-          const col = slot[bf]!;
-          const lastBin = st.bin;
-          let l = start;
-          let r = 0;
-          for (let p = start; p < end; p++) {
-            const i = samples[p]!;
-            const m = ranks[i * dH + col]! <= lastBin ? 1 : 0;
-            mark[i] = m;
-            samples[l] = i;
-            tC[r] = i;
-            l += m;
-            r += 1 - m;
-          }
-          for (let q = 0; q < r; q++) samples[l + q] = tC[q]!;
+          const l = partitionRowsByRank(samples, start, end, ranks, dH, slot[bf]!, st.bin, mark, tC);
+          samples.set(tC.subarray(0, end - l), l);
         } else {
           const bo = off[bf]!;
           // Mark the rows going left and record the children's sample sets.
-          for (let p = start; p < pos; p++) {
-            const i = codes[2 * (bo + p)]! >> shift;
-            mark[i] = 1;
-            samples[p] = i;
-          }
-          for (let p = pos; p < end; p++) {
-            const i = codes[2 * (bo + p)]! >> shift;
-            mark[i] = 0;
-            samples[p] = i;
-          }
+          markListRows(codes, bo + start, bo + pos, shift, samples, start, mark, 1);
+          markListRows(codes, bo + pos, bo + end, shift, samples, pos, mark, 0);
         }
-        // Partition every sorted list that may still split (not constant here, not the split feature).
-        for (let j = nConst; j < d; j++) {
+        // Partition every sorted list that may still split (not constant here, not the split feature). A
+        // child that will be a leaf (the rules of the node loop above) never reads its lists again: then
+        // only the other child's entries are kept, compacted in place, and nothing when both are leaves —
+        // a large pure child peeled off a small rest costs one read of the lists instead of a partition.
+        const leafL = depth + 1 >= maxDepth || pos - start < minSamplesSplit || pos - start < 2 * msl || impL <= EPSILON;
+        const leafR = depth + 1 >= maxDepth || end - pos < minSamplesSplit || end - pos < 2 * msl || impR <= EPSILON;
+        for (let j = nConst; j < d && !(leafL && leafR); j++) {
           const f = features[j]!;
           if (f === bf || (main && kind[f])) continue;
           const o = off[f]!;
-          partitionSegment(pairs, codes, shift, o + start, o + end, pos - start, mark, tP);
+          if (leafR) keepLeft(pairs, codes, shift, o + start, o + end, mark);
+          else if (leafL) keepRight(pairs, codes, shift, o + start, o + end, mark);
+          else partitionSegment(pairs, codes, shift, o + start, o + end, pos - start, mark, tP);
         }
         // Children's histograms (main space): build the smaller child's, derive the larger's by subtraction.
         let hL = -1;
@@ -2580,22 +2782,7 @@ class TreeBuilder {
       wsOff[f] = dst - start;
       if (kind[f]) {
         const col = slot[f]!;
-        const u = col * MAX_HIST_BINS;
-        rankCount.fill(0);
-        for (let p = start; p < end; p++) rankCount[ranks[samples[p]! * dH + col]!]++;
-        let acc = dst;
-        for (let b = 0; b < MAX_HIST_BINS; b++) {
-          const c = rankCount[b]!;
-          rankCount[b] = acc;
-          acc += c;
-        }
-        for (let p = start; p < end; p++) {
-          const i = samples[p]!;
-          const b = ranks[i * dH + col]!;
-          const q = rankCount[b]++;
-          wsVals[2 * q + 1] = uniq[u + b]!;
-          wsCodes[2 * q] = (i << shift) | y[i]!;
-        }
+        rankSort(samples, start, end, ranks, dH, col, rankCount, uniq, col * MAX_HIST_BINS, y, shift, wsVals, wsCodes, dst);
       } else {
         const src = off[f]! + start;
         wsPairs.set(pairs.subarray(src, src + s), dst);
