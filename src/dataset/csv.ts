@@ -117,7 +117,7 @@ export class FlowCsvWriter {
       sink.byte(44); sink.isoTimestamp(flow.firstSec, flow.firstNsec);
     }
     const fi = this.featureIndex, fo = flow.featureOffset;
-    for (let i = 0; i < this.nFeatures; i++) { sink.byte(44); sink.number(f[fo + fi[i]]); }
+    for (let i = 0; i < this.nFeatures; i++) sink.commaNumber(f[fo + fi[i]]);
     const t = flow.text, to = flow.textOffset;
     for (let i = 0; i < this.nText; i++) { sink.byte(44); sink.write(csvField(t[to + i])); }
     if (this.withLabel) { sink.byte(44); sink.write(csvField(label ?? '')); }

@@ -201,6 +201,13 @@ export class OutputSink {
   /** `YYYY-MM-DDTHH:MM:SS.` of {@link isoSec}. */
   private isoPrefix: Buffer = Buffer.alloc(0);
 
+  /** Appends a comma and then `x` as {@link number} does (a CSV cell after the first). */
+  commaNumber(x: number): void {
+    if (this.pos + 33 > this.buf.length) this.flush();
+    this.buf[this.pos++] = 44;
+    this.number(x);
+  }
+
   /** Appends one byte (an ASCII character code). */
   byte(c: number): void {
     if (this.pos >= this.buf.length) this.flush();
@@ -215,6 +222,11 @@ export class OutputSink {
     if (this.pos + 32 > this.buf.length) this.flush();
     const buf = this.buf;
     let v = x;
+    if (v >= 0 && v < 10 && (v | 0) === v) {
+      // One digit (most flow features are 0 or small counts): no digit counting or division.
+      buf[this.pos++] = 48 + v;
+      return;
+    }
     if ((v | 0) === v) {
       // 32-bit integer fast path (counts, bytes, ports, most µs values)
       if (v < 0) {
