@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readCaptureSync } from '../src/capture/reader.js';
 import { PcapWriter } from '../src/capture/writer.js';
 import { captureFilesIn, parseInputArg } from '../src/cli/inputs.js';
-import { flowsift } from './helpers/cli.js';
+import { flowsift, expectOneLineError } from './helpers/cli.js';
 import { describeShared, REPO, sharedPath } from './helpers/shared.js';
 
 const EXAMPLE = 'datasets/lab-excerpt/capture.pcap';
@@ -22,15 +22,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'flowsift-inputs-'));
 /** Flows per class of the excerpt labelled by its rules (test/cli.test.ts checks the same capture). */
 const EXAMPLE_COUNTS: Record<string, number> = { BENIGN: 215, BruteForce: 56, DoS: 1652, PortScan: 2000, WebAttack: 4 };
 
-/** Asserts a failure: exit code, exactly one stderr line starting with "flowsift:", no stack trace. */
-function expectOneLineError(r: { code: number; stderr: string }, code: number, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^flowsift: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
 
 /**
  * Splits an Ethernet/IPv4 capture by host: packets from or to an address in `hosts` go to `withHosts`, all

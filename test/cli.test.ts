@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { flowsift } from './helpers/cli.js';
+import { flowsift, expectOneLineError } from './helpers/cli.js';
 import { REPO } from './helpers/shared.js';
 import { CIC_FEATURE_ORDER } from '../src/features/registry.js';
 import { TRAVEL_FEATURES } from '../src/features/sets.js';
@@ -17,15 +17,6 @@ const LABELS = 'datasets/lab-excerpt/labels.csv';
 const MODEL = 'models/lab-tree';
 const tmp = mkdtempSync(join(tmpdir(), 'flowsift-cli-'));
 
-/** Asserts a failure: exit code, exactly one stderr line starting with "flowsift:", no stack trace. */
-function expectOneLineError(r: { code: number; stderr: string }, code: number, pattern: RegExp): void {
-  expect(r.code).toBe(code);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^flowsift: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
 
 describe('flowsift extract', () => {
   let rows: Record<string, string>[];

@@ -22,7 +22,7 @@ import { readFlowTable } from '../src/dataset/table.js';
 import { extractCapture } from '../src/features/extract.js';
 import { isoMicros } from '../src/features/meter.js';
 import { defaultModelFeatures } from '../src/features/registry.js';
-import { flowsift } from './helpers/cli.js';
+import { flowsift, expectOneLineError } from './helpers/cli.js';
 import { REPO } from './helpers/shared.js';
 
 const EXAMPLE = join(REPO, 'datasets/lab-excerpt/capture.pcap');
@@ -30,15 +30,6 @@ const MODEL = join(REPO, 'models/lab-tree');
 const tmp = mkdtempSync(join(tmpdir(), 'flowsift-robust-'));
 const whole = new Uint8Array(readFileSync(EXAMPLE));
 
-/** Asserts a failure: exit code, exactly one stderr line starting with "flowsift:", no stack trace. */
-function expectOneLineError(r: { code: number; stderr: string }, code: number, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^flowsift: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Capture helpers: little-endian pcap records, pcap → pcapng

@@ -47,9 +47,7 @@ export interface CsvFlowRow {
   readonly vlanId: number;
   /** Why the flow ended ({@link EndReason} code). */
   readonly reason: number;
-  /** First packet time as ISO 8601 UTC text with microseconds. */
-  readonly timestamp: string;
-  /** The same time as whole seconds and nanoseconds (written without building {@link timestamp}). */
+  /** First packet time: whole seconds and nanoseconds (written as ISO 8601 UTC text with microseconds). */
   readonly firstSec: number;
   readonly firstNsec: number;
   /** Feature values in registry order, from index {@link featureOffset}. */

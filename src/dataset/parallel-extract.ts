@@ -20,12 +20,8 @@ import type { CsvLayout } from './csv.js';
 import { FlowCsvWriter } from './csv.js';
 import type { OutputSink } from './output.js';
 
-/** One capture for a worker. */
-export interface PartJob {
-  index: number;
-  path: string;
-  /** Part file to write (headerless CSV). */
-  part: string;
+/** What every capture of a run is extracted with. */
+export interface PartSettings {
   meter: MeterOptions & { strict?: boolean };
   /** `--label NAME` or `--labels FILE` (at most one). */
   label?: string;
@@ -33,6 +29,14 @@ export interface PartJob {
   featureNames: readonly string[];
   textNames: readonly string[];
   layout: CsvLayout;
+}
+
+/** One capture for a worker. */
+export interface PartJob extends PartSettings {
+  index: number;
+  path: string;
+  /** Part file to write (headerless CSV). */
+  part: string;
 }
 
 /** A worker's answer: the capture's summary, or its error. */
@@ -44,15 +48,9 @@ export interface PartResult {
 }
 
 /** What {@link extractFilesInParallel} needs besides the paths. */
-export interface ParallelExtractOptions {
+export interface ParallelExtractOptions extends PartSettings {
   /** Worker threads (at most one per capture). */
   threads: number;
-  meter: MeterOptions & { strict?: boolean };
-  label?: string;
-  labels?: string;
-  featureNames: readonly string[];
-  textNames: readonly string[];
-  layout: CsvLayout;
   /** Called in input order once capture `index` has been appended. */
   onCapture?: (index: number, summary: ExtractSummary, seconds: number) => void;
 }
@@ -67,6 +65,7 @@ export interface ParallelExtractOptions {
 export async function extractFilesInParallel(
   paths: readonly string[], sink: OutputSink, opts: ParallelExtractOptions,
 ): Promise<ExtractSummary[]> {
+  const { threads, onCapture, ...settings } = opts;
   // The header, exactly as a one-thread writer writes it.
   new FlowCsvWriter(sink, opts.featureNames, opts.textNames, opts.label !== undefined || opts.labels !== undefined, opts.layout);
   const dir = mkdtempSync(join(tmpdir(), 'flowsift-parts-'));
@@ -89,22 +88,19 @@ export async function extractFilesInParallel(
           appendFile(part(appended), sink);
           rmSync(part(appended), { force: true });
           summaries.push(r.summary!);
-          opts.onCapture?.(appended, r.summary!, r.seconds!);
+          onCapture?.(appended, r.summary!, r.seconds!);
           appended++;
         }
       };
       const give = (w: Worker): boolean => {
         if (next >= paths.length || failure) return false;
         const i = next++;
-        const job: PartJob = {
-          index: i, path: paths[i], part: part(i), meter: opts.meter, label: opts.label, labels: opts.labels,
-          featureNames: opts.featureNames, textNames: opts.textNames, layout: opts.layout,
-        };
+        const job: PartJob = { ...settings, index: i, path: paths[i], part: part(i) };
         w.postMessage(job);
         return true;
       };
       let busy = 0;
-      const n = Math.max(1, Math.min(opts.threads, paths.length));
+      const n = Math.max(1, Math.min(threads, paths.length));
       for (let k = 0; k < n; k++) {
         const w = new Worker(new URL('./parallel-extract-worker.js', import.meta.url));
         workers.push(w);

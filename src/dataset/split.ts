@@ -9,7 +9,7 @@ import type { FlowRecords } from './collect.js';
 export type SplitMode = 'stratified' | 'time';
 
 /** mulberry32: a small seeded PRNG (Tommy Ettinger, public domain), uniform in [0, 1). */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

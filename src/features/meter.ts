@@ -119,8 +119,6 @@ export class FlowIdsView {
   get reason(): number { return this.ids[this.at + 15]; }
   get firstSec(): number { return this.ids[this.at + 13]; }
   get firstNsec(): number { return this.ids[this.at + 14]; }
-  /** First packet time as ISO 8601 UTC with microseconds (as {@link FinishedFlow.timestamp}). */
-  get timestamp(): string { return isoMicros(this.ids[this.at + 13], this.ids[this.at + 14]); }
 }
 
 let isoSec = NaN;

@@ -24,14 +24,5 @@ export function runPython<T>(script: string, input: unknown): T {
   return JSON.parse(r.stdout) as T;
 }
 
-/** mulberry32: seeded PRNG, uniform in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: seeded PRNG, uniform in [0, 1) (the one the stratified split uses). */
+export { prng } from '../../src/dataset/split.js';
