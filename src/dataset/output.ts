@@ -7,6 +7,7 @@
 import { closeSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isoMicros } from '../features/meter.js';
+import { writeShortest } from './shortest.js';
 
 /** Error writing an output (disk full, closed pipe, permission). */
 export class OutputError extends Error {
@@ -216,7 +217,8 @@ export class OutputSink {
 
   /**
    * Appends a number in JavaScript's shortest round-trip form (the text `String(x)` gives); integers below
-   * 2^53 are formatted digit by digit without building a string.
+   * 2^53, short decimals and other doubles in [1e-4, 1e16) ({@link writeShortest}) are formatted without building
+   * a string.
    */
   number(x: number): void {
     if (this.pos + 32 > this.buf.length) this.flush();
@@ -260,6 +262,8 @@ export class OutputSink {
       return;
     }
     if (this.shortDecimal(v)) return;
+    const end = writeShortest(buf, this.pos, v);
+    if (end >= 0) { this.pos = end; return; }
     const s = String(v);
     for (let i = 0; i < s.length; i++) buf[this.pos++] = s.charCodeAt(i);
   }
