@@ -1,11 +1,11 @@
 /**
- * The formatting thread of {@link import('./csv-thread.js').ThreadedFlowCsvWriter}: receives batches of flows as
- * numbers and strings and writes them as CSV rows, with {@link FlowCsvWriter}, to the output descriptor it was
+ * The formatting thread of {@link import('./csv-thread.js').ThreadedFlowCsvWriter}: reads batches of flows (numbers
+ * in a shared ring, strings in the messages) and writes them as CSV rows, with {@link FlowCsvWriter}, to the output descriptor it was
  * given. After a write error it records the error for the main thread and drops later batches.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FLOW_ID_WIDTH, FlowIdsView } from '../features/meter.js';
-import type { CsvBatch, CsvThreadInit } from './csv-thread.js';
+import { BATCH_ROWS, type CsvBatch, type CsvThreadInit } from './csv-thread.js';
 import type { CsvFlowRow } from './csv.js';
 import { FlowCsvWriter } from './csv.js';
 import { OutputError, OutputSink } from './output.js';
@@ -45,6 +45,7 @@ class BatchRow extends FlowIdsView implements CsvFlowRow {
 
 const nFeatures = init.featureNames.length;
 const textWidth = init.textNames.length + (init.withLabel ? 1 : 0);
+const ids = new Float64Array(init.ids), features = new Float64Array(init.features), codes = new Int32Array(init.text);
 const row = new BatchRow(new Float64Array(0), []);
 /** The string table (see CsvBatch), and one row's text columns + label decoded from it. */
 let strings: string[] = [];
@@ -64,11 +65,10 @@ parentPort!.on('message', (m: CsvBatch | { end: true }) => {
     if (!failed && writer) {
       if (m.reset) strings = [];
       for (const s of m.newStrings) strings.push(s);
-      row.ids = m.ids;
-      row.features = m.features;
+      row.ids = ids;
+      row.features = features;
       row.text = rowText;
-      const codes = m.text;
-      for (let r = 0; r < m.rows; r++) {
+      for (let r = m.slot * BATCH_ROWS, end = r + m.rows; r < end; r++) {
         row.at = r * FLOW_ID_WIDTH;
         row.featureOffset = r * nFeatures;
         for (let i = 0, o = r * textWidth; i < textWidth; i++) rowText[i] = strings[codes[o + i]];

@@ -3,12 +3,15 @@
  * time on large captures: every feature value becomes text) runs on a second core while the main thread meters
  * packets. The output bytes are exactly those of {@link FlowCsvWriter} on the main thread.
  *
- * The main thread copies each finished flow into a batch: identifiers and features as numbers in one
- * Float64Array (transferred, not copied, to the worker), text columns and labels as strings. The worker formats
- * the batch with a {@link FlowCsvWriter} into the output's file descriptor (the {@link OutputSink} opened on the
- * main thread, which keeps the temporary-file-and-rename behaviour and signal clean-up). Batches are written in the
- * order they were sent. When the worker falls {@link MAX_BATCHES_IN_FLIGHT} batches behind, the main thread waits
- * (Atomics.wait), so memory stays bounded whatever the speed of the disk or pipe.
+ * The main thread copies each finished flow into a batch: identifiers and the written features (only those, in
+ * column order) as numbers, text columns and labels as codes into a string table. Batches live in a ring of
+ * {@link MAX_BATCHES_IN_FLIGHT} slots of shared memory (allocated once and small enough to stay in cache: fresh
+ * transferred buffers per batch cost page faults and memory traffic that slowed the metering thread); a short
+ * message tells the worker a slot is ready. The worker formats the batch with a {@link FlowCsvWriter} into the
+ * output's file descriptor (the {@link OutputSink} opened on the main thread, which keeps the
+ * temporary-file-and-rename behaviour and signal clean-up). Batches are written in the order they were sent. Before
+ * filling a slot the main thread waits (Atomics.wait) until the worker has finished the batch that used it last, so
+ * memory stays bounded whatever the speed of the disk or pipe.
  *
  * A write error on the worker (disk full, closed pipe) is reported on the main thread as the same
  * {@link OutputError} the single-thread path raises: at the next batch, or at {@link ThreadedFlowCsvWriter.close}.
@@ -20,7 +23,7 @@ import type { CsvLayout } from './csv.js';
 import { OutputError, type OutputSink } from './output.js';
 
 /** Flows per batch sent to the worker. */
-export const BATCH_ROWS = 2048;
+export const BATCH_ROWS = 512;
 /** Batches the worker may be behind before the main thread waits. */
 export const MAX_BATCHES_IN_FLIGHT = 8;
 
@@ -36,7 +39,12 @@ export interface CsvThreadInit {
   featureNames: readonly string[];
   textNames: readonly string[];
   withLabel: boolean;
+  /** The layout with `featureIndices` already applied: batches hold the written features only, in column order. */
   layout: CsvLayout;
+  /** The batch ring: {@link MAX_BATCHES_IN_FLIGHT} slots of ids (Float64), features (Float64) and text codes (Int32). */
+  ids: SharedArrayBuffer;
+  features: SharedArrayBuffer;
+  text: SharedArrayBuffer;
   /** Int32 control words ({@link IN_FLIGHT}, {@link ERROR_LEN}). */
   control: SharedArrayBuffer;
   /** UTF-8 JSON of the first write error. */
@@ -44,16 +52,16 @@ export interface CsvThreadInit {
 }
 
 /**
- * A batch of rows: `ids[r * FLOW_ID_WIDTH …]`, `features[r * nFeatures …]`, and the text columns (+ label last) as
- * codes `text[r * textWidth …]` into the worker's string table. Text values repeat (connection states, services,
- * labels), so each distinct string crosses to the worker once: `newStrings` extends the table (after clearing it
- * when `reset`); sending the strings of every row instead made the structured clone cost more than the formatting.
+ * A batch of rows in ring slot `slot`: row r's identifiers at `ids[(slot * BATCH_ROWS + r) * FLOW_ID_WIDTH …]`,
+ * written features at `features[(slot * BATCH_ROWS + r) * nFeatures …]`, and text columns (+ label last) as codes
+ * at `text[(slot * BATCH_ROWS + r) * textWidth …]` into the worker's string table. Text values repeat (connection
+ * states, services, labels), so each distinct string crosses to the worker once: `newStrings` extends the table
+ * (after clearing it when `reset`); sending the strings of every row instead made the structured clone cost more
+ * than the formatting.
  */
 export interface CsvBatch {
+  slot: number;
   rows: number;
-  ids: Float64Array;
-  features: Float64Array;
-  text: Int32Array;
   newStrings: string[];
   reset: boolean;
 }
@@ -66,12 +74,18 @@ export class ThreadedFlowCsvWriter {
   private readonly worker: Worker;
   private readonly control: Int32Array;
   private readonly errorText: Uint8Array;
+  /** Written features per row, and their indices in `FinishedFlow.features`. */
   private readonly nFeatures: number;
+  private readonly featureIndex: Int32Array;
   private readonly textWidth: number;
+  /** Rows in the batch being filled, its ring slot, and batches sent so far. */
   private rows = 0;
-  private ids!: Float64Array;
-  private features!: Float64Array;
-  private text!: Int32Array;
+  private slot = 0;
+  private sent = 0;
+  /** The ring (see {@link CsvBatch}). */
+  private readonly ids: Float64Array;
+  private readonly features: Float64Array;
+  private readonly text: Int32Array;
   /** String → code in the worker's table, and the strings added since the last batch. */
   private readonly codes = new Map<string, number>();
   private newStrings: string[] = [];
@@ -95,12 +109,23 @@ export class ThreadedFlowCsvWriter {
     private readonly maxStrings = MAX_STRINGS,
   ) {
     sink.flush();
-    this.nFeatures = featureNames.length;
+    this.featureIndex = Int32Array.from(layout.featureIndices ?? featureNames.map((_, i) => i));
+    this.nFeatures = this.featureIndex.length;
     this.textWidth = textNames.length + (withLabel ? 1 : 0);
     const control = new SharedArrayBuffer(8), error = new SharedArrayBuffer(ERROR_BYTES);
     this.control = new Int32Array(control);
     this.errorText = new Uint8Array(error);
-    const init: CsvThreadInit = { fd: sink.fd, path: sink.path, featureNames, textNames, withLabel, layout, control, error };
+    const slots = MAX_BATCHES_IN_FLIGHT * BATCH_ROWS;
+    const ids = new SharedArrayBuffer(slots * FLOW_ID_WIDTH * 8);
+    const features = new SharedArrayBuffer(slots * Math.max(1, this.nFeatures) * 8);
+    const text = new SharedArrayBuffer(slots * Math.max(1, this.textWidth) * 4);
+    this.ids = new Float64Array(ids);
+    this.features = new Float64Array(features);
+    this.text = new Int32Array(text);
+    const init: CsvThreadInit = {
+      fd: sink.fd, path: sink.path, featureNames: Array.from(this.featureIndex, (i) => featureNames[i]), textNames, withLabel,
+      layout: { ...layout, featureIndices: undefined }, ids, features, text, control, error,
+    };
     this.worker = new Worker(new URL('./csv-thread-worker.js', import.meta.url), { workerData: init });
     this.finished = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (m: { done?: boolean }) => { if (m.done) resolve(); });
@@ -111,11 +136,17 @@ export class ThreadedFlowCsvWriter {
     this.newBatch();
   }
 
+  /**
+   * Starts the next batch in the next ring slot, first waiting until the worker has finished the batch that used
+   * the slot before (fewer than {@link MAX_BATCHES_IN_FLIGHT} batches in flight).
+   */
   private newBatch(): void {
+    for (let n = Atomics.load(this.control, IN_FLIGHT); n >= MAX_BATCHES_IN_FLIGHT; n = Atomics.load(this.control, IN_FLIGHT)) {
+      Atomics.wait(this.control, IN_FLIGHT, n, 1000);
+      this.checkError();
+    }
     this.rows = 0;
-    this.ids = new Float64Array(BATCH_ROWS * FLOW_ID_WIDTH);
-    this.features = new Float64Array(BATCH_ROWS * this.nFeatures);
-    this.text = new Int32Array(BATCH_ROWS * this.textWidth);
+    this.slot = this.sent % MAX_BATCHES_IN_FLIGHT;
     this.newStrings = [];
     this.reset = false;
   }
@@ -140,9 +171,10 @@ export class ThreadedFlowCsvWriter {
       this.lastText.fill(undefined);
       this.reset = true;
     }
-    const r = this.rows;
+    const r = this.slot * BATCH_ROWS + this.rows;
     flow.writeIds(this.ids, r * FLOW_ID_WIDTH);
-    this.features.set(flow.features, r * this.nFeatures);
+    const fi = this.featureIndex, f = flow.features, out = this.features, fo = r * this.nFeatures;
+    for (let i = 0; i < fi.length; i++) out[fo + i] = f[fi[i]];
     const t = this.text, o = r * this.textWidth, src = flow.text, last = this.lastText, lastCode = this.lastCode;
     for (let i = 0; i < src.length; i++) {
       const s = src[i];
@@ -157,14 +189,11 @@ export class ThreadedFlowCsvWriter {
   private send(): void {
     this.checkError();
     if (this.rows === 0) return;
-    // Wait while the worker is MAX_BATCHES_IN_FLIGHT behind (it decrements and notifies after each batch).
-    for (let n = Atomics.load(this.control, IN_FLIGHT); n >= MAX_BATCHES_IN_FLIGHT; n = Atomics.load(this.control, IN_FLIGHT)) {
-      Atomics.wait(this.control, IN_FLIGHT, n, 1000);
-      this.checkError();
-    }
+    // The worker decrements and notifies after each batch.
     Atomics.add(this.control, IN_FLIGHT, 1);
-    const batch: CsvBatch = { rows: this.rows, ids: this.ids, features: this.features, text: this.text, newStrings: this.newStrings, reset: this.reset };
-    this.worker.postMessage(batch, [this.ids.buffer as ArrayBuffer, this.features.buffer as ArrayBuffer, this.text.buffer as ArrayBuffer]);
+    const batch: CsvBatch = { slot: this.slot, rows: this.rows, newStrings: this.newStrings, reset: this.reset };
+    this.worker.postMessage(batch);
+    this.sent++;
     this.newBatch();
   }
 
