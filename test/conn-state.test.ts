@@ -222,7 +222,7 @@ function connStates(path: string, opts: ConnStateOptions): { key: string; state:
     onPacket: (s, p, d) => fam.onUpdate(s, p, d),
     onFlowEnd: (s) => {
       fam.onExpire(s, table, row, pos);
-      out.push({ key: `${table.srcPort[s]}>${table.dstPort[s]}`, state: row[0]!, history: row[1]! });
+      out.push({ key: `${table.srcPort(s)}>${table.dstPort(s)}`, state: row[0]!, history: row[1]! });
     },
   };
   const table: FlowTable = new FlowTable(observer, zeekLikeOptions());

@@ -18,9 +18,9 @@ function recorder(): { obs: FlowObserver; ended: Ended[]; table?: FlowTable } {
       onFlowEnd(slot, reason) {
         const t = r.table!;
         r.ended.push({
-          src: formatAddress(t.srcAddr, slot * 4, t.ipVersion[slot]), dst: formatAddress(t.dstAddr, slot * 4, t.ipVersion[slot]),
-          sport: t.srcPort[slot], dport: t.dstPort[slot], fwd: t.fwdPackets[slot], bwd: t.bwdPackets[slot], reason,
-          first: t.firstSeenUs[slot], last: t.lastSeenUs[slot],
+          src: formatAddress(t.words, t.srcAddrOffset(slot), t.ipVersion(slot)), dst: formatAddress(t.words, t.dstAddrOffset(slot), t.ipVersion(slot)),
+          sport: t.srcPort(slot), dport: t.dstPort(slot), fwd: t.fwdPackets(slot), bwd: t.bwdPackets(slot), reason,
+          first: t.firstSeenUs(slot), last: t.lastSeenUs(slot),
         });
       },
     },
@@ -111,7 +111,7 @@ describe('FlowTable', () => {
   it('matches a Map-based model over 200k random packets with heavy expiry (hash index with deletions)', () => {
     let seed = 12345;
     const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-    const table = new FlowTable({ onFlowStart() {}, onPacket() {}, onFlowEnd(slot) { ended.push(`${table.srcPort[slot]}>${table.dstPort[slot]}:${table.fwdPackets[slot]}/${table.bwdPackets[slot]}`); } },
+    const table = new FlowTable({ onFlowStart() {}, onPacket() {}, onFlowEnd(slot) { ended.push(`${table.srcPort(slot)}>${table.dstPort(slot)}:${table.fwdPackets(slot)}/${table.bwdPackets(slot)}`); } },
       { idleTimeoutUs: 5000, initialCapacity: 16 });
     const ended: string[] = [];
     // Reference: flows keyed by the unordered pair of ports, idle timeout 5000 µs.

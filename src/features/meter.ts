@@ -45,44 +45,44 @@ export class FinishedFlow {
   ) {}
 
   /** Initiator (forward source) address as text. */
-  get srcIp(): string { return formatAddress(this.table.srcAddr, this.slot * 4, this.table.ipVersion[this.slot]); }
+  get srcIp(): string { const t = this.table; return formatAddress(t.words, t.srcAddrOffset(this.slot), t.ipVersion(this.slot)); }
   /** Responder address as text. */
-  get dstIp(): string { return formatAddress(this.table.dstAddr, this.slot * 4, this.table.ipVersion[this.slot]); }
-  get srcPort(): number { return this.table.srcPort[this.slot]; }
-  get dstPort(): number { return this.table.dstPort[this.slot]; }
+  get dstIp(): string { const t = this.table; return formatAddress(t.words, t.dstAddrOffset(this.slot), t.ipVersion(this.slot)); }
+  get srcPort(): number { return this.table.srcPort(this.slot); }
+  get dstPort(): number { return this.table.dstPort(this.slot); }
   /** IP protocol number. */
-  get protocol(): number { return this.table.protocol[this.slot]; }
-  get ipVersion(): number { return this.table.ipVersion[this.slot]; }
-  get vlanId(): number { return this.table.vlanId[this.slot]; }
+  get protocol(): number { return this.table.protocol(this.slot); }
+  get ipVersion(): number { return this.table.ipVersion(this.slot); }
+  get vlanId(): number { return this.table.vlanId(this.slot); }
   /** First/last packet time, µs since the epoch. */
-  get firstSeenUs(): number { return this.table.firstSeenUs[this.slot]; }
-  get lastSeenUs(): number { return this.table.lastSeenUs[this.slot]; }
+  get firstSeenUs(): number { return this.table.firstSeenUs(this.slot); }
+  get lastSeenUs(): number { return this.table.lastSeenUs(this.slot); }
   /** Exact first packet time: whole seconds and nanoseconds. */
-  get firstSec(): number { return this.table.firstSec[this.slot]; }
-  get firstNsec(): number { return this.table.firstNsec[this.slot]; }
-  get packets(): number { return this.table.fwdPackets[this.slot] + this.table.bwdPackets[this.slot]; }
+  get firstSec(): number { return this.table.firstSec(this.slot); }
+  get firstNsec(): number { return this.table.firstNsec(this.slot); }
+  get packets(): number { return this.table.fwdPackets(this.slot) + this.table.bwdPackets(this.slot); }
   /** Sequence number of the flow within its capture (order of first packet). */
-  get seq(): number { return this.table.seq[this.slot]; }
+  get seq(): number { return this.table.seq(this.slot); }
   /** Why the flow ended: idle, active, tcp_end, end_of_input, evicted. */
   get endReason(): string { return END_REASON_NAMES[this.reason]; }
   /** Address words of the initiator/responder (4 each), for rule matching without strings. */
-  srcWords(out: Uint32Array): Uint32Array { out.set(this.table.srcAddr.subarray(this.slot * 4, this.slot * 4 + 4)); return out; }
-  dstWords(out: Uint32Array): Uint32Array { out.set(this.table.dstAddr.subarray(this.slot * 4, this.slot * 4 + 4)); return out; }
+  srcWords(out: Uint32Array): Uint32Array { const a = this.table.srcAddrOffset(this.slot); out.set(this.table.words.subarray(a, a + 4)); return out; }
+  dstWords(out: Uint32Array): Uint32Array { const a = this.table.dstAddrOffset(this.slot); out.set(this.table.words.subarray(a, a + 4)); return out; }
   /**
    * Writes the flow's identifiers as {@link FLOW_ID_WIDTH} numbers at `out[o …]`: initiator address words (4),
    * responder address words (4), IP version, initiator port, responder port, IP protocol, VLAN id, first packet
    * time (whole seconds, nanoseconds), end reason. {@link flowIdsText} turns them back into text.
    */
   writeIds(out: Float64Array, o: number): void {
-    const t = this.table, s = this.slot, a = s * 4;
-    for (let k = 0; k < 4; k++) { out[o + k] = t.srcAddr[a + k]; out[o + 4 + k] = t.dstAddr[a + k]; }
-    out[o + 8] = t.ipVersion[s];
-    out[o + 9] = t.srcPort[s];
-    out[o + 10] = t.dstPort[s];
-    out[o + 11] = t.protocol[s];
-    out[o + 12] = t.vlanId[s];
-    out[o + 13] = t.firstSec[s];
-    out[o + 14] = t.firstNsec[s];
+    const t = this.table, s = this.slot, w = t.words, a = t.srcAddrOffset(s), b = t.dstAddrOffset(s);
+    for (let k = 0; k < 4; k++) { out[o + k] = w[a + k]; out[o + 4 + k] = w[b + k]; }
+    out[o + 8] = t.ipVersion(s);
+    out[o + 9] = t.srcPort(s);
+    out[o + 10] = t.dstPort(s);
+    out[o + 11] = t.protocol(s);
+    out[o + 12] = t.vlanId(s);
+    out[o + 13] = t.firstSec(s);
+    out[o + 14] = t.firstNsec(s);
     out[o + 15] = this.reason;
   }
 

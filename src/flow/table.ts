@@ -1,11 +1,14 @@
 /**
  * The flow table: bidirectional flows keyed by the canonical 5-tuple + VLAN, with idle and active
- * timeouts on packet time and TCP termination. Per-flow state lives in typed arrays indexed by a slot
- * number (struct of arrays); the hash index is open addressing over an Int32Array, so a packet's lookup
- * builds no string and allocates nothing.
+ * timeouts on packet time and TCP termination. Per-flow state lives in one fixed-size record per slot
+ * ({@link SLOT_BYTES} bytes: times and counts as float64, address words, hash and list links as 32-bit words,
+ * ports and small fields after them), all records in one ArrayBuffer, so starting or ending a flow in a cold
+ * slot touches two or three cache lines instead of one per field. The hash index is open addressing over an
+ * Int32Array, so a packet's lookup builds no string and allocates nothing.
  *
  * The table knows nothing about features: an {@link FlowObserver} (the feature stage) is told when a flow
- * starts, for every packet, and when it ends, and reads what it needs from the table's arrays.
+ * starts, for every packet, and when it ends, and reads what it needs through the table's per-slot accessors
+ * ({@link FlowTable.lastSeenUs}, {@link FlowTable.srcPort}, …).
  */
 import type { DecodedPacket } from '../decode/types.js';
 import { IpProto, TcpFlag } from '../decode/types.js';
@@ -99,6 +102,26 @@ const FIN_FWD = 1, FIN_BWD = 2, RST_SEEN = 4;
 const LIVE = 0, LINGER = 1;
 
 /**
+ * Bytes of one slot's record. Layout (byte offsets): float64 first/last seen µs, first second, forward and
+ * backward packets, sequence number (0–47); uint32 first nanoseconds (48), int32 LRU prev/next (52, 56);
+ * uint32 initiator address words (64–79), responder address words (80–95), key hash (96); uint16 initiator
+ * port (100), responder port (102), VLAN id (104); uint8 protocol (106), IP version (107), tunnel key (108),
+ * TCP termination bits (109), list (110; 255 = free). The lookup's key fields share the record's second
+ * 64 bytes.
+ */
+const SLOT_BYTES = 128;
+/** Record strides in elements of each view. */
+const F_STRIDE = SLOT_BYTES / 8, W_STRIDE = SLOT_BYTES / 4, H_STRIDE = SLOT_BYTES / 2, B_STRIDE = SLOT_BYTES;
+/** Float64 fields (index within the record's float64 view). */
+const F_FIRST_US = 0, F_LAST_US = 1, F_FIRST_SEC = 2, F_FWD = 3, F_BWD = 4, F_SEQ = 5;
+/** 32-bit fields (index within the record's uint32/int32 views). */
+const W_FIRST_NSEC = 12, W_PREV = 13, W_NEXT = 14, W_SRC = 16, W_DST = 20, W_HASH = 24;
+/** 16-bit fields. */
+const H_SRC_PORT = 50, H_DST_PORT = 51, H_VLAN = 52;
+/** 8-bit fields. */
+const B_PROTO = 106, B_IPV = 107, B_TUNNEL = 108, B_TCP = 109, B_LIST = 110;
+
+/**
  * Bidirectional flow table. Call {@link process} for each decoded IP packet in capture order and
  * {@link flush} at the end of input.
  *
@@ -137,34 +160,17 @@ export class FlowTable {
   /** Latest packet time seen, µs. */
   clockUs = -Infinity;
 
-  // ---- per-slot state (struct of arrays) -------------------------------------------------------------
-  /** Initiator (forward source) address words, 4 per slot. */
-  srcAddr!: Uint32Array;
-  /** Responder address words, 4 per slot. */
-  dstAddr!: Uint32Array;
-  srcPort!: Uint16Array;
-  dstPort!: Uint16Array;
-  protocol!: Uint8Array;
-  ipVersion!: Uint8Array;
-  vlanId!: Uint16Array;
-  /** Tunnel part of the key (0 unless {@link FlowTableOptions.keyByTunnel}). */
-  tunnelKey!: Uint8Array;
-  /** First/last packet time, µs since the epoch. */
-  firstSeenUs!: Float64Array;
-  lastSeenUs!: Float64Array;
-  /** Exact first packet time: whole seconds and nanoseconds (for label rules with ns bounds). */
-  firstSec!: Float64Array;
-  firstNsec!: Uint32Array;
-  /** Packets in each direction. */
-  fwdPackets!: Float64Array;
-  bwdPackets!: Float64Array;
-  /** Sequence number of the flow (order of creation). */
-  seq!: Float64Array;
-  private hashOf!: Uint32Array;
-  private tcpBits!: Uint8Array;
-  private list!: Uint8Array;
-  private prev!: Int32Array;
-  private next!: Int32Array;
+  // ---- per-slot state: one SLOT_BYTES record per slot, seen through five views of one buffer -------
+  /** Float64 view of the slot records (replaced when the table grows: do not keep it across packets). */
+  private f64!: Float64Array;
+  /**
+   * Uint32 view of the slot records; a slot's address words are at {@link srcAddrOffset} / {@link dstAddrOffset}
+   * (replaced when the table grows: read it afresh, do not keep it across packets).
+   */
+  words!: Uint32Array;
+  private i32!: Int32Array;
+  private u16!: Uint16Array;
+  private u8!: Uint8Array;
   private readonly head = new Int32Array([-1, -1]);
   private readonly tail = new Int32Array([-1, -1]);
   private freeHead = -1;
@@ -205,31 +211,14 @@ export class FlowTable {
 
   private allocate(cap: number): void {
     const old = this.capacity;
-    const grow = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array | Int32Array>(a: T | undefined, per: number, ctor: new (n: number) => T): T => {
-      const n = new ctor(cap * per);
-      if (a) n.set(a);
-      return n;
-    };
-    this.srcAddr = grow(this.srcAddr, 4, Uint32Array);
-    this.dstAddr = grow(this.dstAddr, 4, Uint32Array);
-    this.srcPort = grow(this.srcPort, 1, Uint16Array);
-    this.dstPort = grow(this.dstPort, 1, Uint16Array);
-    this.protocol = grow(this.protocol, 1, Uint8Array);
-    this.ipVersion = grow(this.ipVersion, 1, Uint8Array);
-    this.vlanId = grow(this.vlanId, 1, Uint16Array);
-    this.tunnelKey = grow(this.tunnelKey, 1, Uint8Array);
-    this.firstSeenUs = grow(this.firstSeenUs, 1, Float64Array);
-    this.lastSeenUs = grow(this.lastSeenUs, 1, Float64Array);
-    this.firstSec = grow(this.firstSec, 1, Float64Array);
-    this.firstNsec = grow(this.firstNsec, 1, Uint32Array);
-    this.fwdPackets = grow(this.fwdPackets, 1, Float64Array);
-    this.bwdPackets = grow(this.bwdPackets, 1, Float64Array);
-    this.seq = grow(this.seq, 1, Float64Array);
-    this.hashOf = grow(this.hashOf, 1, Uint32Array);
-    this.tcpBits = grow(this.tcpBits, 1, Uint8Array);
-    this.list = grow(this.list, 1, Uint8Array);
-    this.prev = grow(this.prev, 1, Int32Array);
-    this.next = grow(this.next, 1, Int32Array);
+    const buf = new ArrayBuffer(cap * SLOT_BYTES);
+    const u8 = new Uint8Array(buf);
+    if (this.u8) u8.set(this.u8);
+    this.f64 = new Float64Array(buf);
+    this.words = new Uint32Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.u16 = new Uint16Array(buf);
+    this.u8 = u8;
     this.capacity = cap;
     // Rebuild the index at ≤ 50 % load.
     let nb = 16;
@@ -241,19 +230,51 @@ export class FlowTable {
   }
 
   private isLive(slot: number): boolean {
-    return this.list[slot] !== 255;
+    return this.u8[slot * B_STRIDE + B_LIST] !== 255;
   }
 
+  // ---- per-slot accessors (valid for a live slot, and for an ending one until onFlowEnd returns) ----------
+  /** Offset in {@link words} of the initiator's (forward source's) 4 address words (IPv4: word 3, rest 0). */
+  srcAddrOffset(slot: number): number { return slot * W_STRIDE + W_SRC; }
+  /** Offset in {@link words} of the responder's 4 address words. */
+  dstAddrOffset(slot: number): number { return slot * W_STRIDE + W_DST; }
+  /** Initiator (forward source) port; 0 for protocols without ports. */
+  srcPort(slot: number): number { return this.u16[slot * H_STRIDE + H_SRC_PORT]; }
+  /** Responder port. */
+  dstPort(slot: number): number { return this.u16[slot * H_STRIDE + H_DST_PORT]; }
+  /** IP protocol number. */
+  protocol(slot: number): number { return this.u8[slot * B_STRIDE + B_PROTO]; }
+  /** IP version, 4 or 6. */
+  ipVersion(slot: number): number { return this.u8[slot * B_STRIDE + B_IPV]; }
+  /** VLAN id (0 when untagged). */
+  vlanId(slot: number): number { return this.u16[slot * H_STRIDE + H_VLAN]; }
+  /** Tunnel part of the key (0 unless {@link FlowTableOptions.keyByTunnel}). */
+  tunnelKey(slot: number): number { return this.u8[slot * B_STRIDE + B_TUNNEL]; }
+  /** First packet time, µs since the epoch. */
+  firstSeenUs(slot: number): number { return this.f64[slot * F_STRIDE + F_FIRST_US]; }
+  /** Last packet time, µs since the epoch (the latest of the flow's packet times). */
+  lastSeenUs(slot: number): number { return this.f64[slot * F_STRIDE + F_LAST_US]; }
+  /** Exact first packet time, whole seconds since the epoch (for label rules with ns bounds). */
+  firstSec(slot: number): number { return this.f64[slot * F_STRIDE + F_FIRST_SEC]; }
+  /** Exact first packet time, nanoseconds within {@link firstSec}. */
+  firstNsec(slot: number): number { return this.words[slot * W_STRIDE + W_FIRST_NSEC]; }
+  /** Packets in the forward direction (initiator → responder). */
+  fwdPackets(slot: number): number { return this.f64[slot * F_STRIDE + F_FWD]; }
+  /** Packets in the backward direction (responder → initiator). */
+  bwdPackets(slot: number): number { return this.f64[slot * F_STRIDE + F_BWD]; }
+  /** Sequence number of the flow (order of creation, from 0). */
+  seq(slot: number): number { return this.f64[slot * F_STRIDE + F_SEQ]; }
+
   private indexInsert(slot: number): void {
-    let b = this.hashOf[slot] & this.mask;
+    let b = this.words[slot * W_STRIDE + W_HASH] & this.mask;
     while (this.buckets[b] !== 0) b = (b + 1) & this.mask;
     this.buckets[b] = slot + 1;
   }
 
   /** Removes `slot` from the index (backward-shift deletion keeps probe chains intact). */
   private indexRemove(slot: number): void {
-    const mask = this.mask, buckets = this.buckets;
-    let b = this.hashOf[slot] & mask;
+    const mask = this.mask, buckets = this.buckets, words = this.words;
+    let b = words[slot * W_STRIDE + W_HASH] & mask;
     while (buckets[b] !== slot + 1) {
       if (buckets[b] === 0) return; // not indexed (cannot happen for a live slot)
       b = (b + 1) & mask;
@@ -261,7 +282,7 @@ export class FlowTable {
     let hole = b;
     let j = (b + 1) & mask;
     while (buckets[j] !== 0) {
-      const home = this.hashOf[buckets[j] - 1] & mask;
+      const home = words[(buckets[j] - 1) * W_STRIDE + W_HASH] & mask;
       // Move j into the hole when its home is not in the cyclic range (hole, j].
       if (hole <= j ? home <= hole || home > j : home <= hole && home > j) {
         buckets[hole] = buckets[j];
@@ -273,16 +294,18 @@ export class FlowTable {
   }
 
   private listUnlink(slot: number): void {
-    const l = this.list[slot], p = this.prev[slot], n = this.next[slot];
-    if (p >= 0) this.next[p] = n; else this.head[l] = n;
-    if (n >= 0) this.prev[n] = p; else this.tail[l] = p;
+    const i32 = this.i32, w = slot * W_STRIDE;
+    const l = this.u8[slot * B_STRIDE + B_LIST], p = i32[w + W_PREV], n = i32[w + W_NEXT];
+    if (p >= 0) i32[p * W_STRIDE + W_NEXT] = n; else this.head[l] = n;
+    if (n >= 0) i32[n * W_STRIDE + W_PREV] = p; else this.tail[l] = p;
   }
 
   private listAppend(slot: number, l: number): void {
-    this.list[slot] = l;
-    this.prev[slot] = this.tail[l];
-    this.next[slot] = -1;
-    if (this.tail[l] >= 0) this.next[this.tail[l]] = slot; else this.head[l] = slot;
+    const i32 = this.i32, w = slot * W_STRIDE, t = this.tail[l];
+    this.u8[slot * B_STRIDE + B_LIST] = l;
+    i32[w + W_PREV] = t;
+    i32[w + W_NEXT] = -1;
+    if (t >= 0) i32[t * W_STRIDE + W_NEXT] = slot; else this.head[l] = slot;
     this.tail[l] = slot;
   }
 
@@ -290,22 +313,23 @@ export class FlowTable {
    * Finds the flow of `pkt`: returns slot * 2 + dir (dir 0 forward, 1 backward), or -1.
    */
   private lookup(pkt: DecodedPacket, hash: number, tunnel: number): number {
-    const buckets = this.buckets, mask = this.mask;
+    const buckets = this.buckets, mask = this.mask, W = this.words, H = this.u16, U8 = this.u8;
     const s = pkt.src, d = pkt.dst, sp = pkt.srcPort, dp = pkt.dstPort;
     let b = hash & mask;
     for (;;) {
       const v = buckets[b];
       if (v === 0) return -1;
       const slot = v - 1;
-      if (this.hashOf[slot] === hash && this.protocol[slot] === pkt.protocol && this.vlanId[slot] === pkt.vlanId
-        && this.ipVersion[slot] === pkt.ipVersion && this.tunnelKey[slot] === tunnel) {
-        const o = slot * 4, A = this.srcAddr, B = this.dstAddr;
-        if (this.srcPort[slot] === sp && this.dstPort[slot] === dp
-          && A[o + 3] === s[3] && B[o + 3] === d[3] && A[o] === s[0] && A[o + 1] === s[1] && A[o + 2] === s[2]
-          && B[o] === d[0] && B[o + 1] === d[1] && B[o + 2] === d[2]) return slot * 2;
-        if (this.srcPort[slot] === dp && this.dstPort[slot] === sp
-          && A[o + 3] === d[3] && B[o + 3] === s[3] && A[o] === d[0] && A[o + 1] === d[1] && A[o + 2] === d[2]
-          && B[o] === s[0] && B[o + 1] === s[1] && B[o + 2] === s[2]) return slot * 2 + 1;
+      const w = slot * W_STRIDE, h = slot * H_STRIDE, u = slot * B_STRIDE;
+      if (W[w + W_HASH] === hash && U8[u + B_PROTO] === pkt.protocol && H[h + H_VLAN] === pkt.vlanId
+        && U8[u + B_IPV] === pkt.ipVersion && U8[u + B_TUNNEL] === tunnel) {
+        const A = w + W_SRC, B = w + W_DST, fp = H[h + H_SRC_PORT], bp = H[h + H_DST_PORT];
+        if (fp === sp && bp === dp
+          && W[A + 3] === s[3] && W[B + 3] === d[3] && W[A] === s[0] && W[A + 1] === s[1] && W[A + 2] === s[2]
+          && W[B] === d[0] && W[B + 1] === d[1] && W[B + 2] === d[2]) return slot * 2;
+        if (fp === dp && bp === sp
+          && W[A + 3] === d[3] && W[B + 3] === s[3] && W[A] === d[0] && W[A + 1] === d[1] && W[A + 2] === d[2]
+          && W[B] === s[0] && W[B + 1] === s[1] && W[B + 2] === s[2]) return slot * 2 + 1;
       }
       b = (b + 1) & mask;
     }
@@ -338,10 +362,10 @@ export class FlowTable {
         // nfstream checks idle, then active, on every packet of a flow (lib_engine.c flow_expiration_handler).
         this.end(slot, EndReason.IDLE);
       } else if (this.exactTimeouts
-        ? now - this.firstSeenUs[slot] >= this.activeTimeoutUs
-        : this.ticks(now) - this.ticks(this.firstSeenUs[slot]) >= this.activeTicks) {
+        ? now - this.f64[slot * F_STRIDE + F_FIRST_US] >= this.activeTimeoutUs
+        : this.ticks(now) - this.ticks(this.f64[slot * F_STRIDE + F_FIRST_US]) >= this.activeTicks) {
         this.end(slot, EndReason.ACTIVE);
-      } else if (this.tcpBits[slot] !== 0 && this.isTerminated(slot)
+      } else if (this.u8[slot * B_STRIDE + B_TCP] !== 0 && this.isTerminated(slot)
         && (pkt.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) {
         this.end(slot, EndReason.TCP_END);
       } else {
@@ -358,7 +382,7 @@ export class FlowTable {
   }
 
   private isTerminated(slot: number): boolean {
-    const t = this.tcpBits[slot];
+    const t = this.u8[slot * B_STRIDE + B_TCP];
     return (t & RST_SEEN) !== 0 || (t & (FIN_FWD | FIN_BWD)) === (FIN_FWD | FIN_BWD);
   }
 
@@ -371,29 +395,30 @@ export class FlowTable {
     let slot: number;
     if (this.freeHead >= 0) {
       slot = this.freeHead;
-      this.freeHead = this.next[slot];
+      this.freeHead = this.i32[slot * W_STRIDE + W_NEXT];
     } else {
       if (this.used === this.capacity) this.allocate(this.capacity * 2);
       slot = this.used++;
     }
-    const o = slot * 4;
-    this.srcAddr.set(pkt.src, o);
-    this.dstAddr.set(pkt.dst, o);
-    this.srcPort[slot] = pkt.srcPort;
-    this.dstPort[slot] = pkt.dstPort;
-    this.protocol[slot] = pkt.protocol;
-    this.ipVersion[slot] = pkt.ipVersion;
-    this.vlanId[slot] = pkt.vlanId;
-    this.tunnelKey[slot] = tunnel;
-    this.firstSeenUs[slot] = pkt.tsUs;
-    this.lastSeenUs[slot] = pkt.tsUs;
-    this.firstSec[slot] = pkt.tsSec;
-    this.firstNsec[slot] = pkt.tsNsec;
-    this.fwdPackets[slot] = 0;
-    this.bwdPackets[slot] = 0;
-    this.seq[slot] = this.flowsStarted++;
-    this.hashOf[slot] = hash;
-    this.tcpBits[slot] = 0;
+    const f = slot * F_STRIDE, w = slot * W_STRIDE, h = slot * H_STRIDE, u = slot * B_STRIDE;
+    const F = this.f64, W = this.words, H = this.u16, U8 = this.u8, src = pkt.src, dst = pkt.dst;
+    F[f + F_FIRST_US] = pkt.tsUs;
+    F[f + F_LAST_US] = pkt.tsUs;
+    F[f + F_FIRST_SEC] = pkt.tsSec;
+    F[f + F_FWD] = 0;
+    F[f + F_BWD] = 0;
+    F[f + F_SEQ] = this.flowsStarted++;
+    W[w + W_FIRST_NSEC] = pkt.tsNsec;
+    W[w + W_SRC] = src[0]; W[w + W_SRC + 1] = src[1]; W[w + W_SRC + 2] = src[2]; W[w + W_SRC + 3] = src[3];
+    W[w + W_DST] = dst[0]; W[w + W_DST + 1] = dst[1]; W[w + W_DST + 2] = dst[2]; W[w + W_DST + 3] = dst[3];
+    W[w + W_HASH] = hash;
+    H[h + H_SRC_PORT] = pkt.srcPort;
+    H[h + H_DST_PORT] = pkt.dstPort;
+    H[h + H_VLAN] = pkt.vlanId;
+    U8[u + B_PROTO] = pkt.protocol;
+    U8[u + B_IPV] = pkt.ipVersion;
+    U8[u + B_TUNNEL] = tunnel;
+    U8[u + B_TCP] = 0;
     this.size++;
     this.indexInsert(slot);
     this.listAppend(slot, LIVE);
@@ -402,22 +427,24 @@ export class FlowTable {
   }
 
   private update(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
-    if (dir === 0) this.fwdPackets[slot]++; else this.bwdPackets[slot]++;
-    if (pkt.tsUs > this.lastSeenUs[slot]) this.lastSeenUs[slot] = pkt.tsUs;
+    const F = this.f64, fo = slot * F_STRIDE, u = slot * B_STRIDE;
+    F[fo + (dir === 0 ? F_FWD : F_BWD)]++;
+    if (pkt.tsUs > F[fo + F_LAST_US]) F[fo + F_LAST_US] = pkt.tsUs;
     this.observer.onPacket(slot, pkt, dir);
-    let l = this.list[slot];
+    const U8 = this.u8, cur = U8[u + B_LIST];
+    let l = cur;
     if (this.tcpTermination && pkt.protocol === IpProto.TCP && l === LIVE) {
       const f = pkt.tcpFlags;
       if ((f & (TcpFlag.FIN | TcpFlag.RST)) !== 0) {
-        let t = this.tcpBits[slot];
+        let t = U8[u + B_TCP];
         if ((f & TcpFlag.RST) !== 0) t |= RST_SEEN;
         if ((f & TcpFlag.FIN) !== 0) t |= dir === 0 ? FIN_FWD : FIN_BWD;
-        this.tcpBits[slot] = t;
+        U8[u + B_TCP] = t;
         if (this.isTerminated(slot)) l = LINGER;
       }
     }
     // Move to the tail of its list (most recently active).
-    if (this.tail[this.list[slot]] !== slot || l !== this.list[slot]) {
+    if (this.tail[cur] !== slot || l !== cur) {
       this.listUnlink(slot);
       this.listAppend(slot, l);
     }
@@ -426,12 +453,12 @@ export class FlowTable {
   /** Ends flows whose deadline is before `now`: idle timeout on live flows, linger on terminated ones. */
   private expireUntil(now: number): void {
     let s = this.head[LIVE];
-    while (s >= 0 && now - this.lastSeenUs[s] > this.idleTimeoutUs) {
+    while (s >= 0 && now - this.f64[s * F_STRIDE + F_LAST_US] > this.idleTimeoutUs) {
       this.end(s, EndReason.IDLE);
       s = this.head[LIVE];
     }
     s = this.head[LINGER];
-    while (s >= 0 && now - this.lastSeenUs[s] > this.tcpLingerUs) {
+    while (s >= 0 && now - this.f64[s * F_STRIDE + F_LAST_US] > this.tcpLingerUs) {
       this.end(s, EndReason.TCP_END);
       s = this.head[LINGER];
     }
@@ -450,7 +477,7 @@ export class FlowTable {
       s = this.head[LIVE];
     }
     s = this.head[LINGER];
-    while (s >= 0 && t - this.ticks(this.lastSeenUs[s]) > this.lingerTicks) {
+    while (s >= 0 && t - this.ticks(this.f64[s * F_STRIDE + F_LAST_US]) > this.lingerTicks) {
       this.end(s, EndReason.TCP_END);
       s = this.head[LINGER];
     }
@@ -458,7 +485,7 @@ export class FlowTable {
 
   /** Coarse-clock idle test of a live flow at tick `t` (see {@link expireCoarse}). */
   private idleExpired(t: number, slot: number): boolean {
-    const gap = t - this.ticks(this.lastSeenUs[slot]);
+    const gap = t - this.ticks(this.f64[slot * F_STRIDE + F_LAST_US]);
     return this.inclusiveIdleTimeout ? gap >= this.idleTicks : gap > this.idleTicks;
   }
 
@@ -467,8 +494,8 @@ export class FlowTable {
     this.observer.onFlowEnd(slot, reason);
     this.indexRemove(slot);
     this.listUnlink(slot);
-    this.list[slot] = 255;
-    this.next[slot] = this.freeHead;
+    this.u8[slot * B_STRIDE + B_LIST] = 255;
+    this.i32[slot * W_STRIDE + W_NEXT] = this.freeHead;
     this.freeHead = slot;
     this.size--;
   }
@@ -484,7 +511,8 @@ export class FlowTable {
   flush(): void {
     const live: number[] = [];
     for (let s = 0; s < this.used; s++) if (this.isLive(s)) live.push(s);
-    live.sort((a, b) => this.seq[a] - this.seq[b]);
+    const F = this.f64;
+    live.sort((a, b) => F[a * F_STRIDE + F_SEQ] - F[b * F_STRIDE + F_SEQ]);
     for (const s of live) this.end(s, this.isTerminated(s) ? EndReason.TCP_END : EndReason.END_OF_INPUT);
   }
 }

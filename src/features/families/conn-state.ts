@@ -40,9 +40,9 @@
  * "^h"). The rendered values follow Zeek's roles (so upper case is Zeek's originator, which is then flowsift's
  * responder) and carry the `^`; the flow's own direction is unchanged.
  *
- * State per flow slot, in typed arrays (116 bytes, 32 of them history letters): per endpoint the TCP state and
- * previous state, start / last / ack sequence numbers, the last SYN / FIN / RST relative sequence numbers,
- * retransmission / zero-window / bad-checksum counters and flags; per flow the role flags, the history "seen"
+ * State per flow slot, in one 128-byte record (116 bytes used, 32 of them history letters): per endpoint the
+ * TCP state and previous state, start / last / ack sequence numbers, the last SYN / FIN / RST relative sequence
+ * numbers, retransmission / zero-window / bad-checksum counters and flags; per flow the role flags, the history "seen"
  * bits and up to {@link HISTORY_MAX} history letters (further letters are dropped; Zeek has no limit). Nothing
  * is allocated per packet; strings are built only in {@link ConnStateFamily.onExpire}.
  *
@@ -58,7 +58,6 @@ import type { DecodedPacket } from '../../decode/types.js';
 import { IpProto, TcpFlag } from '../../decode/types.js';
 import type { FlowTable } from '../../flow/table.js';
 import type { TextColumnDef, TextFamily } from '../family.js';
-import { growArray } from '../family.js';
 
 /** Settings of {@link ConnStateFamily}. */
 export interface ConnStateOptions {
@@ -131,6 +130,19 @@ const FLIPPED = 4;
 const SQ = 6, S_START = 0, S_LAST = 1, S_ACK = 2, S_HSYN = 3, S_HFIN = 4, S_HRST = 5;
 /** Uint32 counters per endpoint: retransmissions, zero windows, bad checksums. */
 const CN = 3, C_RXMT = 0, C_WIN0 = 1, C_CHK = 2;
+/**
+ * Bytes of a slot's record (a multiple of 4), and its length in 32-bit words. Layout: int32 sequence numbers,
+ * {@link SQ} per endpoint (words 0–11); uint32 counters, {@link CN} per endpoint (words 12–17); uint32 history
+ * bits (word 18); uint8 state per endpoint (bytes 76, 77), previous state (78, 79), endpoint bits (80, 81),
+ * flow bits (82), history length (83), history codes ({@link HISTORY_MAX}, from byte 84).
+ */
+const RB = 128, RW = RB / 4;
+const W_SEQ = 0, W_CNT = 12, W_SEEN = 18;
+const B_ST = 76, B_PREV = 78, B_EP = 80, B_META = 82, B_HLEN = 83, B_HIST = 84;
+/** Byte of endpoint `e`'s uint8 fields relative to a field's offset (add B_ST, B_PREV or B_EP). */
+function ep8(e: number): number { return (e >> 1) * RB + (e & 1); }
+/** Word of endpoint `e`'s sequence numbers (add S_START, …). */
+function sqw(e: number): number { return (e >> 1) * RW + W_SEQ + (e & 1) * SQ; }
 /** Endpoint flag bits: a FIN was sent (Zeek's FIN_cnt > 0), UDP side active. */
 const E_FIN = 1, E_UDP_ACTIVE = 2;
 /** History "seen" bits (Zeek's HIST_* masks), shifted by 8 for the responder. */
@@ -199,42 +211,39 @@ export class ConnStateFamily implements TextFamily {
   readonly columns = CONN_STATE_COLUMNS;
   private readonly validate: boolean;
 
-  private meta = new Uint8Array(0);
-  /** Per endpoint (2 per slot, by flowsift direction): state, previous state. */
-  private st = new Uint8Array(0);
-  private prev = new Uint8Array(0);
-  private ep = new Uint8Array(0);
-  private seq = new Int32Array(0);
-  private cnt = new Uint32Array(0);
-  private seen = new Uint32Array(0);
-  private hist = new Uint8Array(0);
-  private hlen = new Uint8Array(0);
+  /**
+   * Per-slot state, one {@link RB}-byte record per slot in one buffer, seen through three views: int32 sequence
+   * numbers per endpoint, uint32 counters per endpoint and history bits, uint8 endpoint state, previous state,
+   * endpoint bits, flow bits, history length and history codes (layout at {@link RB}). Endpoint `e` is
+   * `slot * 2 + side` (side by flowsift direction).
+   */
+  private u8 = new Uint8Array(0);
+  private i32 = new Int32Array(0);
+  private u32 = new Uint32Array(0);
 
   constructor(opts: ConnStateOptions = {}) {
     this.validate = opts.validateChecksums ?? false;
   }
 
   resize(capacity: number): void {
-    this.meta = growArray(this.meta, capacity, Uint8Array);
-    this.st = growArray(this.st, capacity * 2, Uint8Array);
-    this.prev = growArray(this.prev, capacity * 2, Uint8Array);
-    this.ep = growArray(this.ep, capacity * 2, Uint8Array);
-    this.seq = growArray(this.seq, capacity * 2 * SQ, Int32Array);
-    this.cnt = growArray(this.cnt, capacity * 2 * CN, Uint32Array);
-    this.seen = growArray(this.seen, capacity, Uint32Array);
-    this.hist = growArray(this.hist, capacity * HISTORY_MAX, Uint8Array);
-    this.hlen = growArray(this.hlen, capacity, Uint8Array);
+    if (this.u8.length >= capacity * RB) return;
+    const buf = new ArrayBuffer(capacity * RB);
+    const u8 = new Uint8Array(buf);
+    u8.set(this.u8);
+    this.u8 = u8;
+    this.i32 = new Int32Array(buf);
+    this.u32 = new Uint32Array(buf);
   }
 
   onInit(slot: number, pkt: DecodedPacket): void {
-    const e = slot * 2;
-    this.st[e] = this.st[e + 1] = INACTIVE;
-    this.prev[e] = this.prev[e + 1] = INACTIVE;
-    this.ep[e] = this.ep[e + 1] = 0;
-    this.seq.fill(0, e * SQ, (e + 2) * SQ);
-    this.cnt.fill(0, e * CN, (e + 2) * CN);
-    this.seen[slot] = 0;
-    this.hlen[slot] = 0;
+    const r = slot * RB, w = slot * RW, u8 = this.u8;
+    u8[r + B_ST] = u8[r + B_ST + 1] = INACTIVE;
+    u8[r + B_PREV] = u8[r + B_PREV + 1] = INACTIVE;
+    u8[r + B_EP] = u8[r + B_EP + 1] = 0;
+    this.i32.fill(0, w + W_SEQ, w + W_SEQ + 2 * SQ);
+    this.u32.fill(0, w + W_CNT, w + W_CNT + 2 * CN);
+    this.u32[w + W_SEEN] = 0;
+    u8[r + B_HLEN] = 0;
     const proto = pkt.protocol;
     // IPBasedAnalyzer::NewConn never flips towards the limited broadcast address.
     const broadcast = pkt.ipVersion === 4 && pkt.dst[3] === 0xffffffff;
@@ -261,11 +270,11 @@ export class ConnStateFamily implements TextFamily {
         this.add(slot, L_FLIP);
       }
     } else if (proto === IpProto.ICMP || proto === IpProto.ICMPV6) m = K_ICMP;
-    this.meta[slot] = m;
+    this.u8[slot * RB + B_META] = m;
   }
 
   onUpdate(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
-    const kind = this.meta[slot]! & KIND_MASK;
+    const kind = this.u8[slot * RB + B_META]! & KIND_MASK;
     if (kind === K_TCP) this.tcp(slot, pkt, dir);
     else if (kind === K_UDP) this.udp(slot, pkt, dir);
   }
@@ -279,18 +288,18 @@ export class ConnStateFamily implements TextFamily {
   // ---- history ------------------------------------------------------------------------------------------------
 
   private add(slot: number, code: number): void {
-    const n = this.hlen[slot]!;
+    const n = this.u8[slot * RB + B_HLEN]!;
     if (n < HISTORY_MAX) {
-      this.hist[slot * HISTORY_MAX + n] = code;
-      this.hlen[slot] = n + 1;
+      this.u8[slot * RB + B_HIST + n] = code;
+      this.u8[slot * RB + B_HLEN] = n + 1;
     }
   }
 
   /** Zeek's Connection::CheckHistory: adds `code` the first time `bit` is seen; returns whether it was seen. */
   private check(slot: number, bit: number, code: number): boolean {
-    const s = this.seen[slot]!;
+    const s = this.u32[slot * RW + W_SEEN]!;
     if ((s & bit) === 0) {
-      this.seen[slot] = s | bit;
+      this.u32[slot * RW + W_SEEN] = s | bit;
       this.add(slot, code);
       return false;
     }
@@ -298,17 +307,17 @@ export class ConnStateFamily implements TextFamily {
   }
 
   private historyText(slot: number): string {
-    const n = this.hlen[slot]!, o = slot * HISTORY_MAX;
+    const n = this.u8[slot * RB + B_HLEN]!, o = slot * RB + B_HIST;
     // Histories repeat (ShADadFf, Sr, …): up to 7 letters, the text is kept per 7-bit-per-letter key, so every flow
     // with the same history gets the same string (no building, and cheap to hash downstream).
     let key = n;
     if (n <= 7) {
-      for (let i = 0; i < n; i++) key = key * 128 + this.hist[o + i]!;
+      for (let i = 0; i < n; i++) key = key * 128 + this.u8[o + i]!;
       const cached = this.historyCache.get(key);
       if (cached !== undefined) return cached;
     }
     let s = '';
-    for (let i = 0; i < n; i++) s += LETTER[this.hist[o + i]!];
+    for (let i = 0; i < n; i++) s += LETTER[this.u8[o + i]!];
     if (n <= 7) {
       if (this.historyCache.size >= 4096) this.historyCache.clear();
       this.historyCache.set(key, s);
@@ -321,9 +330,9 @@ export class ConnStateFamily implements TextFamily {
 
   /** Zeek's ScaledHistoryEntry (base 10) on counter `k` of endpoint `e`. */
   private scaled(slot: number, e: number, k: number, code: number): void {
-    const i = e * CN + k;
-    const n = this.cnt[i]! + 1;
-    this.cnt[i] = n;
+    const i = (e >> 1) * RW + W_CNT + (e & 1) * CN + k;
+    const n = this.u32[i]! + 1;
+    this.u32[i] = n;
     if (isPow10(n)) this.add(slot, code);
   }
 
@@ -331,7 +340,7 @@ export class ConnStateFamily implements TextFamily {
 
   private udp(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
     if (pkt.protocol !== IpProto.UDP || pkt.l4HeaderLen === 0) return;
-    const isOrig = (dir === 0) !== ((this.meta[slot]! & FLIPPED) !== 0);
+    const isOrig = (dir === 0) !== ((this.u8[slot * RB + B_META]! & FLIPPED) !== 0);
     const e = slot * 2 + dir;
     if (this.validate && ipv4HeaderChecksumOk(pkt) === false) return; // Zeek drops it at the IP layer
     if (this.validate && transportChecksumOk(pkt) === false) {
@@ -339,20 +348,20 @@ export class ConnStateFamily implements TextFamily {
       return;
     }
     this.check(slot, isOrig ? H_DATA : H_DATA << H_RESP_SHIFT, isOrig ? L_D : L_D | LOWER);
-    this.ep[e] = this.ep[e]! | E_UDP_ACTIVE;
+    this.u8[ep8(e) + B_EP] = this.u8[ep8(e) + B_EP]! | E_UDP_ACTIVE;
   }
 
   // ---- TCP ----------------------------------------------------------------------------------------------------
 
   private setState(e: number, s: number): void {
-    if (this.st[e] !== s) {
-      this.prev[e] = this.st[e]!;
-      this.st[e] = s;
+    if (this.u8[ep8(e) + B_ST] !== s) {
+      this.u8[ep8(e) + B_PREV] = this.u8[ep8(e) + B_ST]!;
+      this.u8[ep8(e) + B_ST] = s;
     }
   }
 
   private initSeqs(e: number, start: number, last: number): void {
-    const o = e * SQ, q = this.seq;
+    const o = sqw(e), q = this.i32;
     q[o + S_START] = start;
     q[o + S_ACK] = start;
     q[o + S_LAST] = last;
@@ -361,7 +370,7 @@ export class ConnStateFamily implements TextFamily {
   /** One TCP packet, following TCPSessionAdapter::Process (the parts that drive state and history). */
   private tcp(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
     if (pkt.protocol !== IpProto.TCP || pkt.truncated || pkt.l4HeaderLen < 20) return;
-    let meta = this.meta[slot]!;
+    let meta = this.u8[slot * RB + B_META]!;
     const E = slot * 2 + dir, P = slot * 2 + (1 - dir);
     const f = pkt.tcpFlags;
     const SYN = (f & TcpFlag.SYN) !== 0, FIN = (f & TcpFlag.FIN) !== 0, RST = (f & TcpFlag.RST) !== 0;
@@ -375,31 +384,31 @@ export class ConnStateFamily implements TextFamily {
       return;
     }
 
-    const o = slot * HISTORY_MAX;
-    if ((meta & FLIPPED) === 0 && !SYN && !FIN && !RST && (ACK || len > 0) && this.hlen[slot] === 1
-      && this.hist[o] === L_H) {
+    const o = slot * RB + B_HIST;
+    if ((meta & FLIPPED) === 0 && !SYN && !FIN && !RST && (ACK || len > 0) && this.u8[slot * RB + B_HLEN] === 1
+      && this.u8[o] === L_H) {
       // zeek/zeek#2191: a connection that began with a SYN-ACK (history still "H") and continues with an ACK or
       // data segment is flipped as if the SYN-ACK had come from the responder: history "H" becomes "^h".
       meta |= FLIPPED;
-      this.meta[slot] = meta;
-      this.hist[o] = L_FLIP;
-      this.hist[o + 1] = L_H | LOWER;
-      this.hlen[slot] = 2;
-      this.seen[slot] = (this.seen[slot]! & ~H_SYN) | (H_SYN << H_RESP_SHIFT);
+      this.u8[slot * RB + B_META] = meta;
+      this.u8[o] = L_FLIP;
+      this.u8[o + 1] = L_H | LOWER;
+      this.u8[slot * RB + B_HLEN] = 2;
+      this.u32[slot * RW + W_SEEN] = (this.u32[slot * RW + W_SEEN]! & ~H_SYN) | (H_SYN << H_RESP_SHIFT);
       // The SYN-ACK's sender (the flow's first sender, direction 0) is then an established responder.
-      this.st[slot * 2] = ESTABLISHED;
-      this.prev[slot * 2] = INACTIVE;
+      this.u8[ep8(slot * 2) + B_ST] = ESTABLISHED;
+      this.u8[ep8(slot * 2) + B_PREV] = INACTIVE;
     }
 
     const isOrig = (dir === 0) !== ((meta & FLIPPED) !== 0);
-    const q = this.seq, eo = E * SQ, po = P * SQ;
+    const q = this.i32, eo = sqw(E), po = sqw(P);
     const base = pkt.tcpSeq | 0, ackSeq = pkt.tcpAck | 0;
     let segLen = len + (SYN ? 1 : 0) + (FIN ? 1 : 0);
     if (RST) segLen -= len;
     const pastSeg = (base + segLen) | 0;
 
     // init_endpoint
-    const est = this.st[E]!;
+    const est = this.u8[ep8(E) + B_ST]!;
     if (est === INACTIVE) {
       if (SYN) this.initSeqs(E, base, pastSeg);
       else this.initSeqs(E, (base - 1) | 0, base);
@@ -408,7 +417,7 @@ export class ConnStateFamily implements TextFamily {
     } else if (est === ESTABLISHED || est === PARTIAL) {
       if (SYN) this.initSeqs(E, base, pastSeg);
     } else if (est === RESET) {
-      if (SYN && this.prev[E] === INACTIVE) this.initSeqs(E, base, pastSeg);
+      if (SYN && this.u8[ep8(E) + B_PREV] === INACTIVE) this.initSeqs(E, base, pastSeg);
     }
     const relSeq = (base - q[eo + S_START]!) | 0;
 
@@ -437,14 +446,14 @@ export class ConnStateFamily implements TextFamily {
     else if (ACK) this.check(slot, H_ACK << shift, L_A | lower);
 
     // update_window: zero windows (scaling cannot make a non-zero window zero)
-    if (pkt.tcpWindow === 0 && !RST && this.st[P] !== CLOSED && this.st[E] !== RESET) {
+    if (pkt.tcpWindow === 0 && !RST && this.u8[ep8(P) + B_ST] !== CLOSED && this.u8[ep8(E) + B_ST] !== RESET) {
       this.scaled(slot, E, C_WIN0, L_W | lower);
     }
 
-    if (FIN) this.ep[E] = this.ep[E]! | E_FIN;
+    if (FIN) this.u8[ep8(E) + B_EP] = this.u8[ep8(E) + B_EP]! | E_FIN;
 
     if (ACK) {
-      if (this.st[P] === INACTIVE) this.initSeqs(P, (ackSeq - 1) | 0, (ackSeq - 1) | 0); // init_peer
+      if (this.u8[ep8(P) + B_ST] === INACTIVE) this.initSeqs(P, (ackSeq - 1) | 0, (ackSeq - 1) | 0); // init_peer
       else if (!RST) {
         // update_ack_seq (ack underflow leaves it alone as well: delta ≤ 0)
         const d = (ackSeq - q[po + S_ACK]!) | 0;
@@ -457,13 +466,13 @@ export class ConnStateFamily implements TextFamily {
     if ((SYN || RST) && (deltaLast > TOO_LARGE_SEQ_DELTA || deltaLast < -TOO_LARGE_SEQ_DELTA)) {
       // untrusted jump
     } else if (FIN && q[eo + S_LAST] === ((q[eo + S_START]! + 1) | 0)) q[eo + S_LAST] = pastSeg;
-    else if (this.st[E] === RESET) {
+    else if (this.u8[ep8(E) + B_ST] === RESET) {
       // no trust in sequence numbers after a RST
     } else if (deltaLast > 0) q[eo + S_LAST] = pastSeg;
     else if (len > 0) this.scaled(slot, E, C_RXMT, L_T | lower); // DidRxmit
 
     // UpdateStateMachine
-    switch (this.st[E]) {
+    switch (this.u8[ep8(E) + B_ST]) {
       case INACTIVE: this.inactive(slot, E, P, base, len, isOrig, SYN, FIN, RST, ACK); break;
       case SYN_SENT:
       case SYN_ACK_SENT:
@@ -472,16 +481,16 @@ export class ConnStateFamily implements TextFamily {
         break;
       case ESTABLISHED:
       case PARTIAL:
-        if (SYN && this.st[E] === PARTIAL && this.st[P] === INACTIVE && !ACK) this.setState(E, SYN_SENT);
+        if (SYN && this.u8[ep8(E) + B_ST] === PARTIAL && this.u8[ep8(P) + B_ST] === INACTIVE && !ACK) this.setState(E, SYN_SENT);
         if (FIN && !RST) {
           this.setState(E, CLOSED);
           // A FIN after the peer's FIN-then-RST: that was a normal termination.
-          if (this.st[P] === RESET && this.prev[P] === CLOSED) this.setState(P, CLOSED);
+          if (this.u8[ep8(P) + B_ST] === RESET && this.u8[ep8(P) + B_PREV] === CLOSED) this.setState(P, CLOSED);
         }
         if (RST) this.setState(E, RESET);
         break;
       case CLOSED:
-        if (RST && this.st[P] !== CLOSED) this.setState(E, RESET);
+        if (RST && this.u8[ep8(P) + B_ST] !== CLOSED) this.setState(E, RESET);
         break;
       default: // RESET: no change
         break;
@@ -496,23 +505,23 @@ export class ConnStateFamily implements TextFamily {
     if (SYN) {
       if (isOrig) this.setState(E, ACK ? SYN_ACK_SENT : SYN_SENT);
       else {
-        if (!ACK && this.st[P] === SYN_ACK_SENT && base === this.seq[E * SQ + S_START]) {
+        if (!ACK && this.u8[ep8(P) + B_ST] === SYN_ACK_SENT && base === this.i32[sqw(E) + S_START]) {
           // SYN/SYN-ACK reversal: flip the roles and establish the connection.
-          this.meta[slot] = this.meta[slot]! ^ FLIPPED;
+          this.u8[slot * RB + B_META] = this.u8[slot * RB + B_META]! ^ FLIPPED;
           this.add(slot, L_FLIP);
           this.setState(P, ESTABLISHED);
         }
-        if (this.st[P] === SYN_SENT) this.setState(P, ESTABLISHED);
+        if (this.u8[ep8(P) + B_ST] === SYN_SENT) this.setState(P, ESTABLISHED);
         this.setState(E, ESTABLISHED);
       }
     }
     if (FIN) this.setState(E, CLOSED);
     if (RST) this.setState(E, RESET);
-    if (this.st[E] === INACTIVE) {
-      const origState = this.st[isOrig ? E : P];
+    if (this.u8[ep8(E) + B_ST] === INACTIVE) {
+      const origState = this.u8[ep8(isOrig ? E : P) + B_ST];
       if (!isOrig && len === 0 && origState === SYN_SENT) {
         // an ACK of the SYN before the SYN-ACK ("eccentric TCPs"): not a partial connection
-      } else if (ACK && this.st[P] === ESTABLISHED) this.setState(E, ESTABLISHED);
+      } else if (ACK && this.u8[ep8(P) + B_ST] === ESTABLISHED) this.setState(E, ESTABLISHED);
       else this.setState(E, PARTIAL);
     }
   }
@@ -521,28 +530,28 @@ export class ConnStateFamily implements TextFamily {
 
   /** TCP_Endpoint::Size: payload bytes from sequence numbers (SYN and FIN octets excluded). */
   private size(e: number, peer: number): number {
-    const o = e * SQ, q = this.seq;
+    const o = sqw(e), q = this.i32;
     const start = q[o + S_START]!, ack = q[o + S_ACK]!;
-    if (this.prev[e] === SYN_SENT && this.st[e] === RESET && this.st[peer] === INACTIVE
+    if (this.u8[ep8(e) + B_PREV] === SYN_SENT && this.u8[ep8(e) + B_ST] === RESET && this.u8[ep8(peer) + B_ST] === INACTIVE
       && !(ack === start || ack === ((start + 1) | 0))) return 0;
     const rl = (q[o + S_LAST]! - start) >>> 0, ra = (ack - start) >>> 0;
     let size = rl > ra ? rl : ra;
     if (size !== 0) size--;
-    if ((this.ep[e]! & E_FIN) !== 0 && size !== 0) size--;
+    if ((this.u8[ep8(e) + B_EP]! & E_FIN) !== 0 && size !== 0) size--;
     return size;
   }
 
   private connState(slot: number, history: string): string {
-    const kind = this.meta[slot]! & KIND_MASK;
-    const flipped = (this.meta[slot]! & FLIPPED) !== 0;
+    const kind = this.u8[slot * RB + B_META]! & KIND_MASK;
+    const flipped = (this.u8[slot * RB + B_META]! & FLIPPED) !== 0;
     const oe = slot * 2 + (flipped ? 1 : 0), re = slot * 2 + (flipped ? 0 : 1);
     if (kind === K_UDP) {
-      const oa = (this.ep[oe]! & E_UDP_ACTIVE) !== 0, ra = (this.ep[re]! & E_UDP_ACTIVE) !== 0;
+      const oa = (this.u8[ep8(oe) + B_EP]! & E_UDP_ACTIVE) !== 0, ra = (this.u8[ep8(re) + B_EP]! & E_UDP_ACTIVE) !== 0;
       if (oa) return ra ? 'SF' : 'S0';
       return ra ? 'SHR' : 'OTH';
     }
     if (kind !== K_TCP) return 'OTH';
-    const os = this.st[oe]!, rs = this.st[re]!;
+    const os = this.u8[ep8(oe) + B_ST]!, rs = this.u8[ep8(re) + B_ST]!;
     const oInactive = os === INACTIVE || os === PARTIAL, rInactive = rs === INACTIVE || rs === PARTIAL;
     if (rs === RESET) {
       if (os === SYN_SENT || os === SYN_ACK_SENT

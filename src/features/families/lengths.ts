@@ -83,7 +83,7 @@ export class LengthFamily implements FeatureFamily {
   onExpire(s: number, table: FlowTable, out: Float64Array, pos: Int32Array): void {
     const a = this.state.f64, o = s * this.state.stride + this.base;
     const fwd = o + FWD, bwd = o + BWD, all = o + ALL;
-    const durUs = table.lastSeenUs[s] - table.firstSeenUs[s];
+    const durUs = table.lastSeenUs(s) - table.firstSeenUs(s);
     const durS = durUs / 1e6;
     const nf = a[fwd + STAT_N], nb = a[bwd + STAT_N], n = nf + nb;
     const fwdBytes = a[fwd + STAT_SUM], bwdBytes = a[bwd + STAT_SUM];

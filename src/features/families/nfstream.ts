@@ -110,7 +110,7 @@ export class NfstreamFamily implements FeatureFamily {
 
   onExpire(s: number, table: FlowTable, out: Float64Array, pos: Int32Array): void {
     const a = this.state.f64, o = s * this.state.stride + this.base, f = o + 1, b = o + 5;
-    const first = Math.floor(table.firstSeenUs[s] / 1000), last = Math.floor(table.lastSeenUs[s] / 1000);
+    const first = Math.floor(table.firstSeenUs(s) / 1000), last = Math.floor(table.lastSeenUs(s) / 1000);
     let k = 0;
     out[pos[k++]] = a[o];
     out[pos[k++]] = first;

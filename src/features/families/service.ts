@@ -8,14 +8,13 @@
  * payload decided gets the service of its well-known port (nDPI's default ports), marked `port`. Names
  * follow nDPI, so `service` compares with nfstream's `application_name` (its master protocol, before the dot).
  *
- * Per-flow state: 4 bytes of typed arrays (service, status bits, payload packets seen per direction), the
- * flow's frame bytes (8 bytes), and a string only for flows that produced a server name (a sparse map).
+ * Per-flow state: one 16-byte record per slot (the flow's frame bytes, service, status bits, payload packets
+ * seen per direction), and a string only for flows that produced a server name (a sparse map).
  * Once a flow is decided or past its inspection window, a packet costs one addition and one test.
  */
 import type { DecodedPacket } from '../../decode/types.js';
 import type { FlowTable } from '../../flow/table.js';
 import type { TextColumnDef, TextFamily } from '../family.js';
-import { growArray } from '../family.js';
 import type { FinishedFlow } from '../meter.js';
 import { nameText } from '../service/bytes.js';
 import { classify, NameKind, ServiceProbe } from '../service/classify.js';
@@ -57,6 +56,9 @@ const HAS_NAME = 0x10;
 /** Low bits: the parsers' hints (see signatures.ts `Hint`). */
 const HINT_MASK = 0x0f;
 
+/** Bytes of a slot's record (see {@link ServiceFamily}), float64 elements per record, byte offsets of its uint8 fields. */
+const REC_BYTES = 16, REC_F64 = REC_BYTES / 8, R_SVC = 8, R_ST = 9, R_SEEN = 10;
+
 /** The family that last exported a flow into a given text row (see {@link flowFrameBytes}). */
 const OWNERS = new WeakMap<string[], ServiceFamily>();
 
@@ -64,45 +66,52 @@ const OWNERS = new WeakMap<string[], ServiceFamily>();
 export class ServiceFamily implements TextFamily {
   readonly name = 'service';
   readonly columns = SERVICE_COLUMNS;
-  private svc = new Uint8Array(0);
-  private st = new Uint8Array(0);
-  /** Payload packets inspected, 2 per slot (forward, backward). */
-  private seen = new Uint8Array(0);
+  /**
+   * Per-slot state, one {@link REC_BYTES}-byte record per slot in one buffer (one cache line holds four slots):
+   * float64 frame bytes (byte 0), uint8 service (8), state bits (9), payload packets inspected forward (10) and
+   * backward (11).
+   */
   private bytes = new Float64Array(0);
+  /** The same records as bytes. */
+  private rec = new Uint8Array(0);
   private readonly names = new Map<number, string>();
   private readonly probe = new ServiceProbe();
   private row: string[] | null = null;
 
   resize(capacity: number): void {
-    this.svc = growArray(this.svc, capacity, Uint8Array);
-    this.st = growArray(this.st, capacity, Uint8Array);
-    this.seen = growArray(this.seen, capacity * 2, Uint8Array);
-    this.bytes = growArray(this.bytes, capacity, Float64Array);
+    if (this.rec.length >= capacity * REC_BYTES) return;
+    const buf = new ArrayBuffer(capacity * REC_BYTES);
+    const rec = new Uint8Array(buf);
+    rec.set(this.rec);
+    this.rec = rec;
+    this.bytes = new Float64Array(buf);
   }
 
   onInit(slot: number, pkt: DecodedPacket): void {
-    if ((this.st[slot] & HAS_NAME) !== 0) this.names.delete(slot); // a name left by a flow never exported
-    this.svc[slot] = 0;
-    this.st[slot] = pkt.protocol === 6 || pkt.protocol === 17 ? 0 : DONE;
-    this.seen[slot * 2] = 0;
-    this.seen[slot * 2 + 1] = 0;
-    this.bytes[slot] = 0;
+    const r = this.rec, o = slot * REC_BYTES;
+    if ((r[o + R_ST] & HAS_NAME) !== 0) this.names.delete(slot); // a name left by a flow never exported
+    r[o + R_SVC] = 0;
+    r[o + R_ST] = pkt.protocol === 6 || pkt.protocol === 17 ? 0 : DONE;
+    r[o + R_SEEN] = 0;
+    r[o + R_SEEN + 1] = 0;
+    this.bytes[slot * REC_F64] = 0;
   }
 
   onUpdate(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
-    this.bytes[slot] += pkt.frameLen;
-    const st = this.st[slot];
+    this.bytes[slot * REC_F64] += pkt.frameLen;
+    const r = this.rec, ro = slot * REC_BYTES;
+    const st = r[ro + R_ST];
     if ((st & DONE) !== 0) return;
     const n = pkt.capturedPayloadLen;
     if (n <= 0 || pkt.fragOffset !== 0) return;
-    const k = slot * 2 + dir, seen = this.seen;
-    if (seen[k] >= INSPECT_PACKETS) return;
-    const first = seen[slot * 2] + seen[slot * 2 + 1] === 0;
-    seen[k]++;
+    const k = ro + R_SEEN + dir;
+    if (r[k] >= INSPECT_PACKETS) return;
+    const first = r[ro + R_SEEN] + r[ro + R_SEEN + 1] === 0;
+    r[k]++;
     const d = pkt.data, o = pkt.dataOffset + pkt.payloadOffset;
     if (o + n > d.length) return; // packets not built by the decoder carry no bytes
     let next = st;
-    if (this.svc[slot] !== Svc.NONE) {
+    if (r[ro + R_SVC] !== Svc.NONE) {
       // Decided: only an HTTP Host header split into a later segment is still wanted.
       const want = dir === 0 ? WANT_HOST_FWD : WANT_HOST_BWD;
       if ((st & want) !== 0) {
@@ -126,7 +135,7 @@ export class ServiceFamily implements TextFamily {
       classify(p);
       next = (st & ~HINT_MASK) | (p.hints & HINT_MASK);
       if (p.svc !== Svc.NONE) {
-        this.svc[slot] = p.svc;
+        r[ro + R_SVC] = p.svc;
         if (p.nameKind !== NameKind.NONE) {
           const name = p.nameKind === NameKind.DNS ? dnsNameText(d, p.nameStart, p.nameLen) : nameText(d, p.nameStart, p.nameLen);
           next = DONE;
@@ -142,8 +151,8 @@ export class ServiceFamily implements TextFamily {
       }
       p.d = EMPTY;
     }
-    if (seen[slot * 2] >= INSPECT_PACKETS && seen[slot * 2 + 1] >= INSPECT_PACKETS) next |= DONE;
-    this.st[slot] = next;
+    if (r[ro + R_SEEN] >= INSPECT_PACKETS && r[ro + R_SEEN + 1] >= INSPECT_PACKETS) next |= DONE;
+    r[ro + R_ST] = next;
   }
 
   onExpire(slot: number, table: FlowTable, out: string[], pos: Int32Array): void {
@@ -151,18 +160,19 @@ export class ServiceFamily implements TextFamily {
       this.row = out;
       OWNERS.set(out, this);
     }
-    let s = this.svc[slot], source = 'payload';
+    const r = this.rec, o = slot * REC_BYTES;
+    let s = r[o + R_SVC], source = 'payload';
     if (s === Svc.NONE) {
-      s = portService(table.protocol[slot], table.srcPort[slot], table.dstPort[slot]);
+      s = portService(table.protocol(slot), table.srcPort(slot), table.dstPort(slot));
       source = 'port';
     }
     out[pos[0]] = SERVICE_NAMES[s];
     out[pos[1]] = s === Svc.NONE ? '' : source;
-    const st = this.st[slot];
+    const st = r[o + R_ST];
     if ((st & HAS_NAME) !== 0) {
       out[pos[2]] = this.names.get(slot) ?? '';
       this.names.delete(slot);
-      this.st[slot] = st & ~HAS_NAME;
+      r[o + R_ST] = st & ~HAS_NAME;
     } else {
       out[pos[2]] = '';
     }
@@ -170,7 +180,7 @@ export class ServiceFamily implements TextFamily {
 
   /** Sum of the frame (wire) lengths of the flow's packets in `slot`, bytes (nfstream's bidirectional_bytes). */
   frameBytes(slot: number): number {
-    return this.bytes[slot];
+    return this.bytes[slot * REC_F64];
   }
 }
 

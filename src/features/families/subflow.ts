@@ -49,9 +49,9 @@ export class SubflowFamily implements FeatureFamily {
 
   onExpire(s: number, t: FlowTable, out: Float64Array, pos: Int32Array): void {
     const st = this.state.f64, o = s * this.state.stride + this.base, n = st[o];
-    out[pos[0]] = t.fwdPackets[s] / n;
+    out[pos[0]] = t.fwdPackets(s) / n;
     out[pos[1]] = st[o + 2] / n;
-    out[pos[2]] = t.bwdPackets[s] / n;
+    out[pos[2]] = t.bwdPackets(s) / n;
     out[pos[3]] = st[o + 3] / n;
   }
 }
