@@ -39,6 +39,9 @@ function writeAll(fd: number, buf: Uint8Array, len: number): void {
   }
 }
 
+/** Seconds whose timestamp prefix {@link OutputSink.isoTimestamp} keeps (a power of two). */
+const ISO_CACHE = 512;
+
 /** Most decimals written by the string-free path of {@link OutputSink.number}. */
 const SHORT_DECIMALS = 4;
 
@@ -167,28 +170,30 @@ export class OutputSink {
   /**
    * Appends the ISO 8601 text of a time, exactly `isoMicros(sec, nsec)` (features/meter.ts), e.g.
    * 2026-11-22T03:05:53.123456Z, writing the six microsecond digits directly and the date-time part from the text
-   * of the previous call when the second is the same (flows arrive in time order, so it mostly is).
+   * cached for recent seconds (see {@link isoPrefixes}).
    */
   isoTimestamp(sec: number, nsec: number): void {
     let us = Math.floor(nsec / 1000);
     if (!(us >= 0)) us = 0;
     else if (us > 999999) us = 999999;
-    if (sec !== this.isoSec) {
+    const slot = sec & (ISO_CACHE - 1), at = slot * 20;
+    if (this.isoSecs[slot] !== sec) {
       const text = isoMicros(sec, nsec);
       // Cache the part before the microseconds only for the usual form (…SS.uuuuuuZ); epoch-seconds text is rare.
       if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(text)) {
-        this.isoSec = sec;
-        this.isoPrefix = Buffer.from(text.slice(0, 20), 'latin1');
+        this.isoSecs[slot] = sec;
+        for (let i = 0; i < 20; i++) this.isoPrefixes[at + i] = text.charCodeAt(i);
       } else {
-        this.isoSec = NaN;
+        this.isoSecs[slot] = NaN;
         this.write(text);
         return;
       }
     }
     if (this.pos + 28 > this.buf.length) this.flush();
-    const buf = this.buf;
-    buf.set(this.isoPrefix, this.pos);
-    let p = this.pos + 26;
+    const buf = this.buf, pre = this.isoPrefixes;
+    let p = this.pos;
+    for (let i = 0; i < 20; i++) buf[p + i] = pre[at + i];
+    p += 26;
     this.pos = p + 1;
     buf[p] = 90; // 'Z'
     for (let i = 0; i < 6; i++) {
@@ -198,9 +203,13 @@ export class OutputSink {
     }
   }
 
-  private isoSec = NaN;
-  /** `YYYY-MM-DDTHH:MM:SS.` of {@link isoSec}. */
-  private isoPrefix: Buffer = Buffer.alloc(0);
+  /**
+   * `YYYY-MM-DDTHH:MM:SS.` of recent seconds, direct-mapped by second: rows come in flow-end order, so their start
+   * seconds alternate between a few recent ones (e.g. TCP flows ending seconds after they start, UDP flows two
+   * minutes later).
+   */
+  private readonly isoSecs = new Float64Array(ISO_CACHE).fill(NaN);
+  private readonly isoPrefixes = new Uint8Array(ISO_CACHE * 20);
 
   /** Appends a comma and then `x` as {@link number} does (a CSV cell after the first). */
   commaNumber(x: number): void {

@@ -51,7 +51,7 @@ export const SERVICE_COLUMNS: readonly TextColumnDef[] = [
 const DONE = 0x80;
 /** An HTTP request was seen in direction 0 / 1 whose Host header was not captured yet. */
 const WANT_HOST_FWD = 0x40, WANT_HOST_BWD = 0x20;
-/** The slot has an entry in the names map (so flows without a name never touch the map). */
+/** The slot has a server name in {@link ServiceFamily.names}. */
 const HAS_NAME = 0x10;
 /** Low bits: the parsers' hints (see signatures.ts `Hint`). */
 const HINT_MASK = 0x0f;
@@ -74,7 +74,8 @@ export class ServiceFamily implements TextFamily {
   private bytes = new Float64Array(0);
   /** The same records as bytes. */
   private rec = new Uint8Array(0);
-  private readonly names = new Map<number, string>();
+  /** Server name per slot (HAS_NAME set), '' otherwise; an array indexed by slot, as a Map's inserts cost more. */
+  private names: string[] = [];
   private readonly probe = new ServiceProbe();
   private row: string[] | null = null;
 
@@ -85,11 +86,12 @@ export class ServiceFamily implements TextFamily {
     rec.set(this.rec);
     this.rec = rec;
     this.bytes = new Float64Array(buf);
+    for (let i = this.names.length; i < capacity; i++) this.names.push('');
   }
 
   onInit(slot: number, pkt: DecodedPacket): void {
     const r = this.rec, o = slot * REC_BYTES;
-    if ((r[o + R_ST] & HAS_NAME) !== 0) this.names.delete(slot); // a name left by a flow never exported
+    if ((r[o + R_ST] & HAS_NAME) !== 0) this.names[slot] = ''; // a name left by a flow never exported
     r[o + R_SVC] = 0;
     r[o + R_ST] = pkt.protocol === 6 || pkt.protocol === 17 ? 0 : DONE;
     r[o + R_SEEN] = 0;
@@ -117,7 +119,7 @@ export class ServiceFamily implements TextFamily {
       if ((st & want) !== 0) {
         const span = this.probe.span;
         if (findHost(d, o, n, true, span)) {
-          this.names.set(slot, nameText(d, span[0], span[1]));
+          this.names[slot] = nameText(d, span[0], span[1]);
           next = DONE | HAS_NAME;
         }
       }
@@ -140,7 +142,7 @@ export class ServiceFamily implements TextFamily {
           const name = p.nameKind === NameKind.DNS ? dnsNameText(d, p.nameStart, p.nameLen) : nameText(d, p.nameStart, p.nameLen);
           next = DONE;
           if (name !== '') {
-            this.names.set(slot, name);
+            this.names[slot] = name;
             next |= HAS_NAME;
           }
         } else if (p.wantHost) {
@@ -170,8 +172,8 @@ export class ServiceFamily implements TextFamily {
     out[pos[1]] = s === Svc.NONE ? '' : source;
     const st = r[o + R_ST];
     if ((st & HAS_NAME) !== 0) {
-      out[pos[2]] = this.names.get(slot) ?? '';
-      this.names.delete(slot);
+      out[pos[2]] = this.names[slot];
+      this.names[slot] = '';
       r[o + R_ST] = st & ~HAS_NAME;
     } else {
       out[pos[2]] = '';
