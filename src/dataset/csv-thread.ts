@@ -66,6 +66,9 @@ export interface CsvBatch {
   reset: boolean;
 }
 
+/** Distinct strings remembered per text column (see ThreadedFlowCsvWriter.recentText). */
+const RECENT = 8;
+
 /** Distinct strings kept in the string table before it is cleared (bounds memory with unique server names). */
 const MAX_STRINGS = 1 << 16;
 
@@ -90,9 +93,14 @@ export class ThreadedFlowCsvWriter {
   private readonly codes = new Map<string, number>();
   private newStrings: string[] = [];
   private reset = false;
-  /** Per text column: the previous row's string and its code (valid until the table restarts). */
-  private readonly lastText: (string | undefined)[] = [];
-  private readonly lastCode: number[] = [];
+  /**
+   * Per text column, the last {@link RECENT} distinct strings and their codes (`recentText[col * RECENT + k]`),
+   * valid until the table restarts: a column's values are mostly a handful of constants ('SF', 'REJ', 'HTTP',
+   * 'payload', '') that alternate from row to row, and comparing a few references is cheaper than hashing.
+   */
+  private readonly recentText: (string | undefined)[] = [];
+  private readonly recentCode: number[] = [];
+  private readonly recentNext: number[] = [];
   private readonly finished: Promise<void>;
   private closed = false;
 
@@ -112,6 +120,8 @@ export class ThreadedFlowCsvWriter {
     this.featureIndex = Int32Array.from(layout.featureIndices ?? featureNames.map((_, i) => i));
     this.nFeatures = this.featureIndex.length;
     this.textWidth = textNames.length + (withLabel ? 1 : 0);
+    for (let i = 0; i < this.textWidth * RECENT; i++) { this.recentText.push(undefined); this.recentCode.push(0); }
+    for (let i = 0; i < this.textWidth; i++) this.recentNext.push(0);
     const control = new SharedArrayBuffer(8), error = new SharedArrayBuffer(ERROR_BYTES);
     this.control = new Int32Array(control);
     this.errorText = new Uint8Array(error);
@@ -168,19 +178,27 @@ export class ThreadedFlowCsvWriter {
       // The row could overflow the string table: send the rows coded so far, restart the table with the next batch.
       this.send();
       this.codes.clear();
-      this.lastText.fill(undefined);
+      this.recentText.fill(undefined);
       this.reset = true;
     }
     const r = this.slot * BATCH_ROWS + this.rows;
     flow.writeIds(this.ids, r * FLOW_ID_WIDTH);
     const fi = this.featureIndex, f = flow.features, out = this.features, fo = r * this.nFeatures;
     for (let i = 0; i < fi.length; i++) out[fo + i] = f[fi[i]];
-    const t = this.text, o = r * this.textWidth, src = flow.text, last = this.lastText, lastCode = this.lastCode;
+    const t = this.text, o = r * this.textWidth, src = flow.text, recent = this.recentText;
     for (let i = 0; i < src.length; i++) {
-      const s = src[i];
-      // Same string as this column's previous row (constants such as 'REJ', 'http', ''): no table lookup.
-      if (s === last[i]) t[o + i] = lastCode[i];
-      else { const c = this.code(s); t[o + i] = c; last[i] = s; lastCode[i] = c; }
+      const s = src[i], base = i * RECENT;
+      let k = 0;
+      while (k < RECENT && recent[base + k] !== s) k++;
+      if (k < RECENT) t[o + i] = this.recentCode[base + k];
+      else {
+        const c = this.code(s);
+        t[o + i] = c;
+        const at = base + this.recentNext[i];
+        this.recentNext[i] = (this.recentNext[i] + 1) % RECENT;
+        recent[at] = s;
+        this.recentCode[at] = c;
+      }
     }
     if (this.withLabel) t[o + src.length] = this.code(label ?? '');
     if (++this.rows === BATCH_ROWS) this.send();
