@@ -4,6 +4,7 @@
  * given. After a write error it records the error for the main thread and drops later batches.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { FeatureFinalizer } from '../features/finalize.js';
 import { FLOW_ID_WIDTH, FlowIdsView } from '../features/meter.js';
 import { BATCH_ROWS, type CsvBatch, type CsvThreadInit } from './csv-thread.js';
 import type { CsvFlowRow } from './csv.js';
@@ -46,6 +47,9 @@ class BatchRow extends FlowIdsView implements CsvFlowRow {
 const nFeatures = init.featureNames.length;
 const textWidth = init.textNames.length + (init.withLabel ? 1 : 0);
 const ids = new Float64Array(init.ids), features = new Float64Array(init.features), codes = new Int32Array(init.text);
+/** With a deferring meter: computes each row's features from its record (see FeatureFinalizer). */
+const finalizer = init.deferred ? new FeatureFinalizer(init.deferred) : null;
+const rowFeatures = new Float64Array(finalizer ? finalizer.featureCount : 0);
 const row = new BatchRow(new Float64Array(0), []);
 /** The string table (see CsvBatch), and one row's text columns + label decoded from it. */
 let strings: string[] = [];
@@ -70,7 +74,10 @@ parentPort!.on('message', (m: CsvBatch | { end: true }) => {
       row.text = rowText;
       for (let r = m.slot * BATCH_ROWS, end = r + m.rows; r < end; r++) {
         row.at = r * FLOW_ID_WIDTH;
-        row.featureOffset = r * nFeatures;
+        if (finalizer) {
+          finalizer.finalize(features, r, rowFeatures);
+          row.features = rowFeatures;
+        } else row.featureOffset = r * nFeatures;
         for (let i = 0, o = r * textWidth; i < textWidth; i++) rowText[i] = strings[codes[o + i]];
         writer.write(row, init.withLabel ? rowText[textWidth - 1] : undefined);
       }

@@ -18,6 +18,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { FinishedFlow } from '../features/meter.js';
+import { FeatureFinalizer } from '../features/finalize.js';
+import type { MeterOptions } from '../features/meter.js';
 import { FLOW_ID_WIDTH } from '../features/meter.js';
 import type { CsvLayout } from './csv.js';
 import { OutputError, type OutputSink } from './output.js';
@@ -39,8 +41,13 @@ export interface CsvThreadInit {
   featureNames: readonly string[];
   textNames: readonly string[];
   withLabel: boolean;
-  /** The layout with `featureIndices` already applied: batches hold the written features only, in column order. */
+  /**
+   * Without `deferred`: the layout with `featureIndices` already applied (batches hold the written features only,
+   * in column order). With it: the caller's layout, batches hold flow records and the worker computes the features.
+   */
   layout: CsvLayout;
+  /** The meter's options when its numeric features are computed here ({@link MeterOptions.deferNumeric}). */
+  deferred: MeterOptions | null;
   /** The batch ring: {@link MAX_BATCHES_IN_FLIGHT} slots of ids (Float64), features (Float64) and text codes (Int32). */
   ids: SharedArrayBuffer;
   features: SharedArrayBuffer;
@@ -53,7 +60,9 @@ export interface CsvThreadInit {
 
 /**
  * A batch of rows in ring slot `slot`: row r's identifiers at `ids[(slot * BATCH_ROWS + r) * FLOW_ID_WIDTH …]`,
- * written features at `features[(slot * BATCH_ROWS + r) * nFeatures …]`, and text columns (+ label last) as codes
+ * written features at `features[(slot * BATCH_ROWS + r) * nFeatures …]` (or, for a meter with
+ * {@link MeterOptions.deferNumeric}, the flow's record at `features[(slot * BATCH_ROWS + r) * recordWidth …]`,
+ * see {@link FeatureFinalizer}), and text columns (+ label last) as codes
  * at `text[(slot * BATCH_ROWS + r) * textWidth …]` into the worker's string table. Text values repeat (connection
  * states, services, labels), so each distinct string crosses to the worker once: `newStrings` extends the table
  * (after clearing it when `reset`); sending the strings of every row instead made the structured clone cost more
@@ -80,6 +89,8 @@ export class ThreadedFlowCsvWriter {
   /** Written features per row, and their indices in `FinishedFlow.features`. */
   private readonly nFeatures: number;
   private readonly featureIndex: Int32Array;
+  /** Doubles per row in the features ring: nFeatures, or a record's width when the worker computes the features. */
+  private readonly featureWidth: number;
   private readonly textWidth: number;
   /** Rows in the batch being filled, its ring slot, and batches sent so far. */
   private rows = 0;
@@ -115,10 +126,16 @@ export class ThreadedFlowCsvWriter {
     layout: CsvLayout = {},
     /** Distinct strings before the string table is cleared (tests use a small value). */
     private readonly maxStrings = MAX_STRINGS,
+    /**
+     * The meter's options when it runs with {@link MeterOptions.deferNumeric}: flows' records cross to the worker,
+     * which computes their numeric features ({@link FeatureFinalizer}).
+     */
+    private readonly deferred: MeterOptions | null = null,
   ) {
     sink.flush();
     this.featureIndex = Int32Array.from(layout.featureIndices ?? featureNames.map((_, i) => i));
     this.nFeatures = this.featureIndex.length;
+    this.featureWidth = deferred ? new FeatureFinalizer(deferred).recordWidth : this.nFeatures;
     this.textWidth = textNames.length + (withLabel ? 1 : 0);
     for (let i = 0; i < this.textWidth * RECENT; i++) { this.recentText.push(undefined); this.recentCode.push(0); }
     for (let i = 0; i < this.textWidth; i++) this.recentNext.push(0);
@@ -127,15 +144,17 @@ export class ThreadedFlowCsvWriter {
     this.errorText = new Uint8Array(error);
     const slots = MAX_BATCHES_IN_FLIGHT * BATCH_ROWS;
     const ids = new SharedArrayBuffer(slots * FLOW_ID_WIDTH * 8);
-    const features = new SharedArrayBuffer(slots * Math.max(1, this.nFeatures) * 8);
+    const features = new SharedArrayBuffer(slots * Math.max(1, this.featureWidth) * 8);
     const text = new SharedArrayBuffer(slots * Math.max(1, this.textWidth) * 4);
     this.ids = new Float64Array(ids);
     this.features = new Float64Array(features);
     this.text = new Int32Array(text);
-    const init: CsvThreadInit = {
-      fd: sink.fd, path: sink.path, featureNames: Array.from(this.featureIndex, (i) => featureNames[i]), textNames, withLabel,
-      layout: { ...layout, featureIndices: undefined }, ids, features, text, control, error,
-    };
+    const init: CsvThreadInit = deferred
+      ? { fd: sink.fd, path: sink.path, featureNames, textNames, withLabel, layout, deferred, ids, features, text, control, error }
+      : {
+        fd: sink.fd, path: sink.path, featureNames: Array.from(this.featureIndex, (i) => featureNames[i]), textNames, withLabel,
+        layout: { ...layout, featureIndices: undefined }, deferred: null, ids, features, text, control, error,
+      };
     this.worker = new Worker(new URL('./csv-thread-worker.js', import.meta.url), { workerData: init });
     this.finished = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (m: { done?: boolean }) => { if (m.done) resolve(); });
@@ -173,7 +192,7 @@ export class ThreadedFlowCsvWriter {
   }
 
   /** Queues one flow (and its label when the writer has a Label column). @throws OutputError after a write error */
-  write(flow: Pick<FinishedFlow, 'writeIds' | 'features' | 'text'>, label?: string): void {
+  write(flow: Pick<FinishedFlow, 'writeIds' | 'features' | 'text'> & Partial<Pick<FinishedFlow, 'writeRecord'>>, label?: string): void {
     if (this.codes.size + this.textWidth > this.maxStrings) {
       // The row could overflow the string table: send the rows coded so far, restart the table with the next batch.
       this.send();
@@ -183,8 +202,11 @@ export class ThreadedFlowCsvWriter {
     }
     const r = this.slot * BATCH_ROWS + this.rows;
     flow.writeIds(this.ids, r * FLOW_ID_WIDTH);
-    const fi = this.featureIndex, f = flow.features, out = this.features, fo = r * this.nFeatures;
-    for (let i = 0; i < fi.length; i++) out[fo + i] = f[fi[i]];
+    if (this.deferred) flow.writeRecord!(this.features, r * this.featureWidth);
+    else {
+      const fi = this.featureIndex, f = flow.features, out = this.features, fo = r * this.nFeatures;
+      for (let i = 0; i < fi.length; i++) out[fo + i] = f[fi[i]];
+    }
     const t = this.text, o = r * this.textWidth, src = flow.text, recent = this.recentText;
     for (let i = 0; i < src.length; i++) {
       const s = src[i], base = i * RECENT;

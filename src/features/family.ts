@@ -4,7 +4,7 @@
  * slot, so updating a flow allocates nothing.
  */
 import type { DecodedPacket } from '../decode/types.js';
-import type { FlowTable } from '../flow/table.js';
+import type { FlowTable, FlowTotals } from '../flow/table.js';
 import type { FlowState } from './state.js';
 
 /** Units used in feature definitions. */
@@ -42,10 +42,12 @@ export interface FeatureFamily {
   /** Every packet of the flow, the first included; `dir` 0 forward, 1 backward. */
   onUpdate(slot: number, pkt: DecodedPacket, dir: 0 | 1): void;
   /**
-   * Writes the family's features for `slot`: feature i goes to `out[pos[i]]`. The table gives first/last
-   * seen and packet counts.
+   * Writes the family's features for `slot`: feature i goes to `out[pos[i]]`. `table` gives first/last seen and
+   * packet counts (the flow table in the meter; a {@link import('./finalize.js').FeatureFinalizer} when the
+   * features are computed from a copied record on another thread). Reads the slot's record only: it must not
+   * change it, and must not read other per-slot state.
    */
-  onExpire(slot: number, table: FlowTable, out: Float64Array, pos: Int32Array): void;
+  onExpire(slot: number, table: FlowTotals, out: Float64Array, pos: Int32Array): void;
 }
 
 /** A text column of the flow record (application/service, connection state, …); never a model input. */

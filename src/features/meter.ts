@@ -26,6 +26,14 @@ export interface MeterOptions extends FlowTableOptions, FeatureOptions, Nfstream
    * (e.g. `extract` does not write the nfstream columns in the flowsift profile): their features stay 0.
    */
   skipFamilies?: readonly string[];
+  /**
+   * Do not compute the numeric features when a flow ends: {@link FinishedFlow.features} is then NOT filled (it
+   * holds stale values), and the consumer copies the flow's record with {@link FinishedFlow.writeRecord} and
+   * computes the features elsewhere with a {@link import('./finalize.js').FeatureFinalizer} built with the same
+   * options (extract's formatting thread does this, so the metering thread does less per flow). Text columns are
+   * filled as usual.
+   */
+  deferNumeric?: boolean;
 }
 
 /**
@@ -42,7 +50,23 @@ export class FinishedFlow {
     private readonly table: FlowTable,
     /** Feature values in registry order. */ readonly features: Float64Array,
     /** Text columns (service, connection state, …) in registry order. */ readonly text: string[],
+    private readonly state: FlowState = new FlowState(),
   ) {}
+
+  /**
+   * Copies what the numeric families need to compute this flow's features, for a
+   * {@link import('./finalize.js').FeatureFinalizer} built with the meter's options: the flow's record (the
+   * {@link FlowState.size} doubles the families reserved) at `out[o …]`, then first and last packet time (µs)
+   * and forward and backward packet counts ({@link RECORD_TOTALS} numbers).
+   */
+  writeRecord(out: Float64Array, o: number): void {
+    const st = this.state, a = st.f64, n = st.size, from = this.slot * st.stride, t = this.table, s = this.slot;
+    for (let k = 0; k < n; k++) out[o + k] = a[from + k];
+    out[o + n] = t.firstSeenUs(s);
+    out[o + n + 1] = t.lastSeenUs(s);
+    out[o + n + 2] = t.fwdPackets(s);
+    out[o + n + 3] = t.bwdPackets(s);
+  }
 
   /** Initiator (forward source) address as text. */
   get srcIp(): string { const t = this.table; return formatAddress(t.words, t.srcAddrOffset(this.slot), t.ipVersion(this.slot)); }
@@ -91,6 +115,9 @@ export class FinishedFlow {
   /** First packet time as ISO 8601 UTC with microseconds, e.g. 2026-11-22T03:05:53.123456Z. */
   get timestamp(): string { return isoMicros(this.firstSec, this.firstNsec); }
 }
+
+/** Numbers {@link FinishedFlow.writeRecord} writes after the record: first/last seen µs, forward/backward packets. */
+export const RECORD_TOTALS = 4;
 
 /** Numbers per flow written by {@link FinishedFlow.writeIds}. */
 export const FLOW_ID_WIDTH = 16;
@@ -161,7 +188,7 @@ function epochText(sec: number, us: number): string {
  * family keeps each site monomorphic, so V8 inlines the family's method; a loop over the families has a single
  * call site that sees every family class (megamorphic: no inlining, a slow generic call per family per packet).
  */
-function unrolled(
+export function unrolled(
   families: readonly object[], call: (name: string, i: number) => string, params: string, extra: unknown = null,
 ): (...args: never[]) => void {
   const names = families.map((_, i) => `f${i}`);
@@ -205,7 +232,7 @@ export class FlowMeter implements FlowObserver {
     this.table = new FlowTable(this, opts);
     this.row = new Float64Array(this.featureSet.features.length);
     this.textRow = new Array<string>(this.featureSet.textColumns.length).fill('');
-    this.flow = new FinishedFlow(this.table, this.row, this.textRow);
+    this.flow = new FinishedFlow(this.table, this.row, this.textRow, this.state);
     for (const f of this.featureSet.families) f.bind(this.state);
     const resize = (cap: number): void => {
       this.state.resize(cap);
@@ -219,8 +246,11 @@ export class FlowMeter implements FlowObserver {
     const positions = [...run.map((i) => fs.positions[i]), ...fs.textPositions];
     this.initAll = unrolled(all, (f) => `${f}.onInit(slot, pkt);`, 'slot, pkt') as typeof this.initAll;
     this.updateAll = unrolled(all, (f) => `${f}.onUpdate(slot, pkt, dir);`, 'slot, pkt, dir') as typeof this.updateAll;
-    this.expireAll = unrolled(all, (f, i) => `${f}.onExpire(slot, table, ${i < run.length ? 'row' : 'text'}, p[${i}]);`,
-      'slot, table, row, text', positions) as typeof this.expireAll;
+    // With deferNumeric only the text families run at the end of a flow (the numeric ones run on a copy).
+    const numeric = opts.deferNumeric ? 0 : run.length;
+    this.expireAll = unrolled(all.slice(run.length - numeric),
+      (f, i) => `${f}.onExpire(slot, table, ${i < numeric ? 'row' : 'text'}, p[${i}]);`,
+      'slot, table, row, text', positions.slice(run.length - numeric)) as typeof this.expireAll;
   }
 
   /** Every family's onInit / onUpdate / onExpire, in registry order (see {@link unrolled}). */

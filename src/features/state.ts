@@ -12,12 +12,15 @@
  */
 export class FlowState {
   /** The records, `capacity * stride` doubles. Replaced (values kept) by {@link resize}. */
-  f64 = new Float64Array(0);
+  f64: Float64Array<ArrayBufferLike> = new Float64Array(0);
   /** Doubles per flow record (a multiple of 8, so records start on 64-byte boundaries of the buffer). */
   stride = 0;
   /** Slots covered. */
   capacity = 0;
   private reserved = 0;
+
+  /** Doubles reserved so far (the used part of each record; {@link stride} rounds it up). */
+  get size(): number { return this.reserved; }
 
   /**
    * Reserves `n` doubles in every flow's record; returns their offset in the record.

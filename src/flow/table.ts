@@ -122,13 +122,24 @@ const H_SRC_PORT = 50, H_DST_PORT = 51, H_VLAN = 52;
 const B_PROTO = 106, B_IPV = 107, B_TUNNEL = 108, B_TCP = 109, B_LIST = 110;
 
 /**
+ * What a numeric feature family reads of a finished flow besides its own record: first and last packet time (µs
+ * since the epoch) and packet counts per direction. {@link FlowTable} provides them per slot.
+ */
+export interface FlowTotals {
+  firstSeenUs(slot: number): number;
+  lastSeenUs(slot: number): number;
+  fwdPackets(slot: number): number;
+  bwdPackets(slot: number): number;
+}
+
+/**
  * Bidirectional flow table. Call {@link process} for each decoded IP packet in capture order and
  * {@link flush} at the end of input.
  *
  * Complexity: O(1) expected per packet (hash lookup, O(1) list moves); expiry pops from the head of the
  * least-recently-active lists, so expired flows are exported as soon as packet time passes their deadline.
  */
-export class FlowTable {
+export class FlowTable implements FlowTotals {
   readonly idleTimeoutUs: number;
   readonly activeTimeoutUs: number;
   readonly tcpTermination: boolean;

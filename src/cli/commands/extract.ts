@@ -89,7 +89,10 @@ export function registerExtract(program: Command): void {
     const skipFamilies = set.families.filter((f, i) => !set.positions[i].some((p) => written.has(p))).map((f) => f.name);
     const sink = OutputSink.open(String(o.output));
     const parallel = threads > 0 && captures.length > 1 && !captures.includes('-');
-    const threaded = threads > 0 && !parallel ? new ThreadedFlowCsvWriter(sink, names, textNames, labeller !== null, layout) : null;
+    // One capture on a formatting thread: the numeric features are computed there too (deferNumeric).
+    const deferred = { ...meterOptions(o), skipFamilies, deferNumeric: true };
+    const threaded = threads > 0 && !parallel
+      ? new ThreadedFlowCsvWriter(sink, names, textNames, labeller !== null, layout, undefined, deferred) : null;
     try {
       if (parallel) {
         await extractFilesInParallel(captures, sink, {
@@ -101,7 +104,7 @@ export function registerExtract(program: Command): void {
           },
         });
       } else if (threaded) {
-        await readCaptures(captures, o, (flow) => threaded.write(flow, labeller?.labelOf(flow)), { skipFamilies });
+        await readCaptures(captures, o, (flow) => threaded.write(flow, labeller?.labelOf(flow)), { skipFamilies, deferNumeric: true });
         await threaded.close();
       } else {
         const writer = new FlowCsvWriter(sink, names, textNames, labeller !== null, layout);

@@ -4,7 +4,7 @@
  * (`BasicFlow.updateActiveIdleTime`, activity timeout 5,000,000 µs).
  */
 import type { DecodedPacket } from '../../decode/types.js';
-import type { FlowTable } from '../../flow/table.js';
+import type { FlowTotals } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily } from '../family.js';
 import type { FlowState } from '../state.js';
 import { STAT_MAX, STAT_MIN, STAT_SIZE, statAdd, statAvg, statReset, statStd } from '../stats.js';
@@ -56,7 +56,7 @@ export class ActiveIdleFamily implements FeatureFamily {
     } else if (t > end) a[o + END] = t;
   }
 
-  onExpire(s: number, _t: FlowTable, out: Float64Array, pos: Int32Array): void {
+  onExpire(s: number, _t: FlowTotals, out: Float64Array, pos: Int32Array): void {
     const a = this.state.f64, o = s * this.state.stride + this.base;
     const span = a[o + END] - a[o + START];
     if (span > 0) statAdd(a, o + ACTIVE, span);

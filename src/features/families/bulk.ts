@@ -4,7 +4,7 @@
  * `updateBackwardBulk`, after Cisco's "bulk transfer" definition).
  */
 import type { DecodedPacket } from '../../decode/types.js';
-import type { FlowTable } from '../../flow/table.js';
+import type { FlowTotals } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily } from '../family.js';
 import type { FlowState } from '../state.js';
 
@@ -67,7 +67,7 @@ export class BulkFamily implements FeatureFamily {
     st[o + 3] = t;
   }
 
-  onExpire(s: number, _t: FlowTable, out: Float64Array, pos: Int32Array): void {
+  onExpire(s: number, _t: FlowTotals, out: Float64Array, pos: Int32Array): void {
     const st = this.state.f64, r = s * this.state.stride + this.base;
     for (let d = 0; d < 2; d++) {
       const o = r + d * 8;

@@ -5,7 +5,7 @@
  */
 import type { DecodedPacket } from '../../decode/types.js';
 import { TcpFlag } from '../../decode/types.js';
-import type { FlowTable } from '../../flow/table.js';
+import type { FlowTotals } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily } from '../family.js';
 import type { FlowState } from '../state.js';
 
@@ -50,7 +50,7 @@ export class FlagFamily implements FeatureFamily {
     for (let k = 0; k < 8; k++) if (f & FLAG_BITS[k]) c[o + 4 + k]++;
   }
 
-  onExpire(s: number, _t: FlowTable, out: Float64Array, pos: Int32Array): void {
+  onExpire(s: number, _t: FlowTotals, out: Float64Array, pos: Int32Array): void {
     const c = this.state.f64, o = s * this.state.stride + this.base;
     for (let k = 0; k < FlagFamily.W; k++) out[pos[k]] = c[o + k];
   }

@@ -3,7 +3,7 @@
  * (CICFlowMeter "Flow IAT *", "Fwd IAT *", "Bwd IAT *").
  */
 import type { DecodedPacket } from '../../decode/types.js';
-import type { FlowTable } from '../../flow/table.js';
+import type { FlowTotals } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily } from '../family.js';
 import type { FlowState } from '../state.js';
 import { STAT_MAX, STAT_MIN, STAT_SIZE, STAT_SUM, statAdd, statAvg, statReset, statStd } from '../stats.js';
@@ -55,7 +55,7 @@ export class IatFamily implements FeatureFamily {
     a[k] = t;
   }
 
-  onExpire(s: number, _t: FlowTable, out: Float64Array, pos: Int32Array): void {
+  onExpire(s: number, _t: FlowTotals, out: Float64Array, pos: Int32Array): void {
     const a = this.state.f64, o = s * this.state.stride + this.base;
     let i = writeStats(a, o + FLOW, out, pos, 0);
     out[pos[i++]] = a[o + FWD + STAT_SUM];

@@ -5,7 +5,7 @@
  * snaplen truncation does not change it — CICFlowMeter's `BasicPacketInfo.getPayloadBytes()`.
  */
 import type { DecodedPacket } from '../../decode/types.js';
-import type { FlowTable } from '../../flow/table.js';
+import type { FlowTotals } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily } from '../family.js';
 import type { FlowState } from '../state.js';
 import { STAT_MAX, STAT_MIN, STAT_N, STAT_SIZE, STAT_SUM, statAdd, statAvg, statReset, statStd, statVariance } from '../stats.js';
@@ -80,7 +80,7 @@ export class LengthFamily implements FeatureFamily {
     statAdd(a, o + ALL, len);
   }
 
-  onExpire(s: number, table: FlowTable, out: Float64Array, pos: Int32Array): void {
+  onExpire(s: number, table: FlowTotals, out: Float64Array, pos: Int32Array): void {
     const a = this.state.f64, o = s * this.state.stride + this.base;
     const fwd = o + FWD, bwd = o + BWD, all = o + ALL;
     const durUs = table.lastSeenUs(s) - table.firstSeenUs(s);

@@ -20,7 +20,7 @@
  */
 import type { DecodedPacket } from '../../decode/types.js';
 import { IpProto } from '../../decode/types.js';
-import type { FlowTable } from '../../flow/table.js';
+import type { FlowTotals } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily } from '../family.js';
 import type { FlowState } from '../state.js';
 import type { FeatureOptions } from '../registry.js';
@@ -118,7 +118,7 @@ export class NfstreamStatsFamily implements FeatureFamily {
     }
   }
 
-  onExpire(s: number, _table: FlowTable, out: Float64Array, pos: Int32Array): void {
+  onExpire(s: number, _table: FlowTotals, out: Float64Array, pos: Int32Array): void {
     if (!this.enabled) {
       for (let k = 0; k < pos.length; k++) out[pos[k]] = 0;
       return;

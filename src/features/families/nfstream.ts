@@ -13,7 +13,7 @@
  * default (`modelInput: false`).
  */
 import type { DecodedPacket } from '../../decode/types.js';
-import type { FlowTable } from '../../flow/table.js';
+import type { FlowTotals } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily, FeatureUnit } from '../family.js';
 import type { FlowState } from '../state.js';
 import type { FeatureOptions } from '../registry.js';
@@ -108,7 +108,7 @@ export class NfstreamFamily implements FeatureFamily {
     a[i + 1] += packetSize(pkt, this.accountingMode);
   }
 
-  onExpire(s: number, table: FlowTable, out: Float64Array, pos: Int32Array): void {
+  onExpire(s: number, table: FlowTotals, out: Float64Array, pos: Int32Array): void {
     const a = this.state.f64, o = s * this.state.stride + this.base, f = o + 1, b = o + 5;
     const first = Math.floor(table.firstSeenUs(s) / 1000), last = Math.floor(table.lastSeenUs(s) / 1000);
     let k = 0;

@@ -3,7 +3,7 @@
  * the features are per-subflow averages (CICFlowMeter "Subflow Fwd Packets" …, after Lashkari et al. 2017).
  */
 import type { DecodedPacket } from '../../decode/types.js';
-import type { FlowTable } from '../../flow/table.js';
+import type { FlowTotals } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily } from '../family.js';
 import type { FlowState } from '../state.js';
 
@@ -47,7 +47,7 @@ export class SubflowFamily implements FeatureFamily {
     st[o + 2 + dir] += pkt.payloadLen;
   }
 
-  onExpire(s: number, t: FlowTable, out: Float64Array, pos: Int32Array): void {
+  onExpire(s: number, t: FlowTotals, out: Float64Array, pos: Int32Array): void {
     const st = this.state.f64, o = s * this.state.stride + this.base, n = st[o];
     out[pos[0]] = t.fwdPackets(s) / n;
     out[pos[1]] = st[o + 2] / n;

@@ -4,7 +4,7 @@
  */
 import type { DecodedPacket } from '../../decode/types.js';
 import { IpProto } from '../../decode/types.js';
-import type { FlowTable } from '../../flow/table.js';
+import type { FlowTotals } from '../../flow/table.js';
 import type { FeatureDef, FeatureFamily } from '../family.js';
 import type { FlowState } from '../state.js';
 
@@ -48,7 +48,7 @@ export class HeaderFamily implements FeatureFamily {
     if (pkt.protocol === IpProto.TCP && a[o + 2 + dir] < 0 && !pkt.truncated) a[o + 2 + dir] = pkt.tcpWindow;
   }
 
-  onExpire(s: number, _t: FlowTable, out: Float64Array, pos: Int32Array): void {
+  onExpire(s: number, _t: FlowTotals, out: Float64Array, pos: Int32Array): void {
     const a = this.state.f64, o = s * this.state.stride + this.base;
     out[pos[0]] = a[o];
     out[pos[1]] = a[o + 1];
