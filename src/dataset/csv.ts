@@ -68,7 +68,6 @@ export function csvField(s: string): string {
 
 /** Writes flows as CSV rows to a sink. */
 export class FlowCsvWriter {
-  private readonly nFeatures: number;
   private readonly nText: number;
   /** Writes {@link NFSTREAM_IDENTIFIER_COLUMNS} instead of CICFlowMeter's. */
   private readonly nfstreamIds: boolean;
@@ -92,7 +91,6 @@ export class FlowCsvWriter {
     const ids: readonly string[] = this.nfstreamIds ? NFSTREAM_IDENTIFIER_COLUMNS : IDENTIFIER_COLUMNS;
     this.featureIndex = Int32Array.from(layout.featureIndices ?? featureNames.map((_, i) => i));
     featureNames = Array.from(this.featureIndex, (i) => featureNames[i]);
-    this.nFeatures = featureNames.length;
     this.nText = textNames.length;
     const header = [...ids, ...featureNames, ...textNames, ...(withLabel ? ['Label'] : [])];
     if (layout.header !== false) sink.write(`${header.map(csvField).join(',')}\n`);
@@ -114,8 +112,7 @@ export class FlowCsvWriter {
       sink.byte(44); sink.number(flow.protocol);
       sink.byte(44); sink.isoTimestamp(flow.firstSec, flow.firstNsec);
     }
-    const fi = this.featureIndex, fo = flow.featureOffset;
-    for (let i = 0; i < this.nFeatures; i++) sink.commaNumber(f[fo + fi[i]]);
+    sink.commaNumbers(f, flow.featureOffset, this.featureIndex);
     const t = flow.text, to = flow.textOffset;
     for (let i = 0; i < this.nText; i++) { sink.byte(44); sink.write(csvField(t[to + i])); }
     if (this.withLabel) { sink.byte(44); sink.write(csvField(label ?? '')); }

@@ -45,6 +45,88 @@ const ISO_CACHE = 512;
 /** Most decimals written by the string-free path of {@link OutputSink.number}. */
 const SHORT_DECIMALS = 4;
 
+/**
+ * Writes `x` as `String(x)` would, into `buf` at `pos`, without building a string, and returns the position after
+ * it; −1 (nothing written) for values left to `String()`: |x| ≥ 2^53 or below 1e-4 and not 0, NaN, ±Infinity, and
+ * the rare doubles {@link writeShortest} hands back. Paths: one digit, 32-bit integers, other safe integers,
+ * decimals with at most {@link SHORT_DECIMALS} decimals, then {@link writeShortest}. Needs 25 bytes of room.
+ */
+export function writeNumber(buf: Uint8Array, pos: number, x: number): number {
+  let v = x;
+  if (v >= 0 && v < 10 && (v | 0) === v) {
+    buf[pos] = 48 + v;
+    return pos + 1;
+  }
+  if ((v | 0) === v) {
+    // 32-bit integer (counts, bytes, ports, most µs values)
+    if (v < 0) {
+      if (v === -2147483648) return -1;
+      buf[pos++] = 45;
+      v = -v;
+    }
+    const n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6
+      : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+    let p = pos + n;
+    const end = p;
+    do {
+      const q = (v / 10) | 0;
+      buf[--p] = 48 + v - q * 10;
+      v = q;
+    } while (v !== 0);
+    return end;
+  }
+  if (Number.isSafeInteger(v)) {
+    if (v < 0) { buf[pos++] = 45; v = -v; }
+    let n = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) n++;
+    let p = pos + n;
+    const end = p;
+    while (v >= 10) {
+      const q = Math.floor(v / 10);
+      buf[--p] = 48 + (v - q * 10);
+      v = q;
+    }
+    buf[--p] = 48 + v;
+    return end;
+  }
+  const end = shortDecimal(buf, pos, v);
+  return end >= 0 ? end : writeShortest(buf, pos, v);
+}
+
+/**
+ * Writes a finite non-integer `v` with at most {@link SHORT_DECIMALS} decimals (0.5, 140.25, 1187.648) and returns
+ * the position after it, or −1 when `v` needs more digits. The text equals `String(v)`: with k decimals and
+ * D = round(|v| · 10^k) < 2^53, D / 10^k is exactly what parsing the text gives (one correctly rounded division:
+ * Clinger's fast path), so the first k whose D / 10^k === |v| yields a text that reads back as v with the fewest
+ * digits, and at most one such D exists because 10^-k is far wider than v's ulp. That is ECMAScript's
+ * Number::toString choice (shortest round-trip digits) for 1e-6 ≤ |v| < 1e21.
+ */
+function shortDecimal(buf: Uint8Array, pos: number, v: number): number {
+  const a = v < 0 ? -v : v;
+  if (!(a >= 1e-4 && a < 1e11)) return -1;
+  let scale = 1, k = 0, d = 0;
+  for (;;) {
+    if (++k > SHORT_DECIMALS) return -1;
+    scale *= 10;
+    d = Math.round(a * scale);
+    if (d / scale === a) break;
+  }
+  if (v < 0) buf[pos++] = 45;
+  const ip = Math.floor(d / scale);
+  let frac = d - ip * scale;
+  pos = writeNumber(buf, pos, ip); // an integer below 1e11: never −1
+  buf[pos++] = 46; // '.'
+  let p = pos + k;
+  const end = p;
+  for (let i = 0; i < k; i++) {
+    const q = Math.floor(frac / 10);
+    buf[--p] = 48 + frac - q * 10;
+    frac = q;
+  }
+  // k was the smallest exact count, so the last decimal is not 0.
+  return end;
+}
+
 /** Sinks still open, so an interrupted process can remove their temporary files. */
 const openSinks = new Set<OutputSink>();
 
@@ -227,92 +309,39 @@ export class OutputSink {
   /**
    * Appends a number in JavaScript's shortest round-trip form (the text `String(x)` gives); integers below
    * 2^53, short decimals and other doubles in [1e-4, 1e16) ({@link writeShortest}) are formatted without building
-   * a string.
+   * a string (see {@link writeNumber}).
    */
   number(x: number): void {
     if (this.pos + 32 > this.buf.length) this.flush();
-    const buf = this.buf;
-    let v = x;
-    if (v >= 0 && v < 10 && (v | 0) === v) {
-      // One digit (most flow features are 0 or small counts): no digit counting or division.
-      buf[this.pos++] = 48 + v;
-      return;
-    }
-    if ((v | 0) === v) {
-      // 32-bit integer fast path (counts, bytes, ports, most µs values)
-      if (v < 0) {
-        if (v === -2147483648) { this.pos += buf.write('-2147483648', this.pos, 'latin1'); return; }
-        buf[this.pos++] = 45;
-        v = -v;
-      }
-      const n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6
-        : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
-      let p = this.pos + n;
-      this.pos = p;
-      do {
-        const q = (v / 10) | 0;
-        buf[--p] = 48 + v - q * 10;
-        v = q;
-      } while (v !== 0);
-      return;
-    }
-    if (Number.isSafeInteger(v)) {
-      if (v < 0) { buf[this.pos++] = 45; v = -v; }
-      let n = 1;
-      for (let t = v; t >= 10; t = Math.floor(t / 10)) n++;
-      let p = this.pos + n;
-      this.pos = p;
-      while (v >= 10) {
-        const q = Math.floor(v / 10);
-        buf[--p] = 48 + (v - q * 10);
-        v = q;
-      }
-      buf[--p] = 48 + v;
-      return;
-    }
-    if (this.shortDecimal(v)) return;
-    const end = writeShortest(buf, this.pos, v);
+    const end = writeNumber(this.buf, this.pos, x);
     if (end >= 0) { this.pos = end; return; }
-    const s = String(v);
+    const s = String(x), buf = this.buf;
     for (let i = 0; i < s.length; i++) buf[this.pos++] = s.charCodeAt(i);
   }
 
   /**
-   * Writes a finite non-integer `v` with at most {@link SHORT_DECIMALS} decimals (0.5, 140.25, 1187.648) without
-   * building a string, and returns true; false when `v` needs more digits. The text equals `String(v)`: with k
-   * decimals and D = round(|v| · 10^k) < 2^53, D / 10^k is exactly what parsing the text gives (one correctly
-   * rounded division: Clinger's fast path), so the first k whose D / 10^k === |v| yields a text that reads back
-   * as v with the fewest digits, and at most one such D exists because 10^-k is far wider than v's ulp. That is
-   * ECMAScript's Number::toString choice (shortest round-trip digits) for 1e-6 ≤ |v| < 1e21.
+   * Appends `,v` for v = `values[offset + indices[i]]`, i = 0 … indices.length − 1 (a CSV row's feature cells):
+   * {@link commaNumber} for each, in one loop that keeps the buffer position local.
    */
-  private shortDecimal(v: number): boolean {
-    const a = v < 0 ? -v : v;
-    if (!(a >= 1e-4 && a < 1e11)) return false;
-    let scale = 1, k = 0, d = 0;
-    for (;;) {
-      if (++k > SHORT_DECIMALS) return false;
-      scale *= 10;
-      d = Math.round(a * scale);
-      if (d / scale === a) break;
+  commaNumbers(values: Float64Array, offset: number, indices: Int32Array): void {
+    let buf = this.buf, pos = this.pos;
+    for (let i = 0; i < indices.length; i++) {
+      if (pos + 34 > buf.length) {
+        this.pos = pos;
+        this.flush();
+        buf = this.buf;
+        pos = this.pos;
+      }
+      buf[pos++] = 44;
+      const v = values[offset + indices[i]];
+      if (v >= 0 && v < 10 && (v | 0) === v) { buf[pos++] = 48 + v; continue; } // one digit: most cells
+      const end = writeNumber(buf, pos, v);
+      if (end >= 0) { pos = end; continue; }
+      const s = String(v);
+      for (let c = 0; c < s.length; c++) buf[pos++] = s.charCodeAt(c);
     }
-    const buf = this.buf;
-    if (v < 0) buf[this.pos++] = 45;
-    const ip = Math.floor(d / scale);
-    let frac = d - ip * scale;
-    this.number(ip);
-    buf[this.pos++] = 46; // '.'
-    let p = this.pos + k;
-    this.pos = p;
-    for (let i = 0; i < k; i++) {
-      const q = Math.floor(frac / 10);
-      buf[--p] = 48 + frac - q * 10;
-      frac = q;
-    }
-    // k was the smallest exact count, so the last decimal is not 0.
-    return true;
+    this.pos = pos;
   }
-
-
 
   /** Writes buffered bytes now. @throws OutputError on a write error (e.g. ENOSPC, EPIPE). */
   flush(): void {
