@@ -7,7 +7,7 @@
 import { closeSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isoMicros } from '../features/meter.js';
-import { writeShortest } from './shortest.js';
+import { DIGIT_PAIRS, writeShortest } from './shortest.js';
 
 /** Error writing an output (disk full, closed pipe, permission). */
 export class OutputError extends Error {
@@ -68,11 +68,16 @@ export function writeNumber(buf: Uint8Array, pos: number, x: number): number {
       : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
     let p = pos + n;
     const end = p;
-    do {
-      const q = (v / 10) | 0;
-      buf[--p] = 48 + v - q * 10;
+    // Two digits per division.
+    while (v >= 10) {
+      const q = (v / 100) | 0;
+      const pair = (v - q * 100) << 1;
+      buf[--p] = DIGIT_PAIRS[pair + 1];
+      buf[--p] = DIGIT_PAIRS[pair];
       v = q;
-    } while (v !== 0);
+      if (v === 0) return end;
+    }
+    buf[--p] = 48 + v;
     return end;
   }
   if (Number.isSafeInteger(v)) {
@@ -89,7 +94,10 @@ export function writeNumber(buf: Uint8Array, pos: number, x: number): number {
     buf[--p] = 48 + v;
     return end;
   }
-  const end = shortDecimal(buf, pos, v);
+  // Short decimals first, but only when |x| · 10^4 is a whole number (a cheap necessary-in-practice test; a value it
+  // lets through to writeShortest is still written exactly, only more slowly).
+  const t = (v < 0 ? -v : v) * 10000;
+  const end = t === Math.floor(t) ? shortDecimal(buf, pos, v) : -1;
   return end >= 0 ? end : writeShortest(buf, pos, v);
 }
 

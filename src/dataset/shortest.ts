@@ -48,8 +48,9 @@ const F64 = new Float64Array(1);
 const U32 = new Uint32Array(F64.buffer);
 /** The 17 digits of the chosen candidate. */
 const DIGITS = new Uint8Array(17);
-/** "00" … "99" as ASCII pairs. */
-const PAIRS = new Uint8Array(200);
+/** "00" … "99" as ASCII pairs: the digits of n ∈ [0, 100) at [2n, 2n + 1]. */
+export const DIGIT_PAIRS = new Uint8Array(200);
+const PAIRS = DIGIT_PAIRS;
 for (let i = 0; i < 100; i++) { PAIRS[2 * i] = 48 + ((i / 10) | 0); PAIRS[2 * i + 1] = 48 + (i % 10); }
 
 /**
