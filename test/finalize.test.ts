@@ -1,7 +1,8 @@
 /**
- * FeatureFinalizer (src/features/finalize.ts): numeric features computed from records copied out of a meter that
- * runs with deferNumeric must equal, bit for bit, the features the meter computes itself — on the shipped capture,
- * with the default options, with nfstream's statistics, with other activity/subflow gaps and with skipped families.
+ * FeatureFinalizer (src/features/finalize.ts): numeric features and connection-state text computed from records
+ * copied out of a meter that runs with deferNumeric/deferText must equal, bit for bit, what the meter computes
+ * itself — on the shipped capture, with the default options, with nfstream's statistics, with other
+ * activity/subflow gaps and with skipped families.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,12 +14,14 @@ import { REPO } from './helpers/shared.js';
 const CAPTURE = join(REPO, 'datasets', 'lab-excerpt', 'capture.pcap');
 
 /** Feature rows of every flow of the capture: computed by the meter, and from deferred records by a finalizer. */
-async function both(opts: MeterOptions): Promise<{ direct: Float64Array[]; deferred: Float64Array[]; text: string[][] }> {
+async function both(opts: MeterOptions): Promise<{ direct: Float64Array[]; deferred: Float64Array[]; text: string[][]; deferredText: string[][] }> {
   const direct: Float64Array[] = [], text: string[][] = [];
   await extractCapture(CAPTURE, (f) => { direct.push(f.features.slice()); text.push([...f.text]); }, opts);
   const fin = new FeatureFinalizer(opts);
-  const deferred: Float64Array[] = [];
+  const deferred: Float64Array[] = [], deferredText: string[][] = [];
   const records = new Float64Array(fin.recordWidth * 2);
+  const textRecords = fin.textRecordWords.map((w) => new Uint32Array(w * 2));
+  fin.useTextRecords(textRecords.map((a) => a.buffer));
   let n = 0;
   await extractCapture(CAPTURE, (f) => {
     // Alternate between two record slots, so a record is read at a non-zero index too.
@@ -28,9 +31,14 @@ async function both(opts: MeterOptions): Promise<{ direct: Float64Array[]; defer
     const row = new Float64Array(fin.featureCount);
     fin.finalize(records, at, row);
     deferred.push(row);
-    expect(f.text).toEqual(text[n - 1]);
-  }, { ...opts, deferNumeric: true });
-  return { direct, deferred, text };
+    // Text: the meter fills the columns it computes; the finalizer the deferred ones (connection state, history).
+    const t = [...f.text];
+    for (const p of fin.deferredTextPositions) t[p] = 'stale';
+    textRecords.forEach((a, k) => { a.fill(0xdeadbeef); f.writeTextRecord(k, a, at * fin.textRecordWords[k]); });
+    fin.finalizeText(at, t);
+    deferredText.push(t);
+  }, { ...opts, deferNumeric: true, deferText: true });
+  return { direct, deferred, text, deferredText };
 }
 
 describe('FeatureFinalizer', () => {
@@ -41,7 +49,10 @@ describe('FeatureFinalizer', () => {
     ['nfstream families skipped (extract\'s flowsift profile)', { skipFamilies: ['nfstream', 'nfstream-stats'] }],
   ] as [string, MeterOptions][]) {
     it(`gives the meter's features from deferred records: ${name}`, async () => {
-      const { direct, deferred } = await both(opts);
+      const { direct, deferred, text, deferredText } = await both(opts);
+      expect(deferredText).toEqual(text);
+      // The deferred columns are the connection state and history, with real values.
+      expect(new Set(text.map((t) => t[0]))).toContain('SF');
       expect(direct.length).toBeGreaterThan(1000);
       expect(deferred.length).toBe(direct.length);
       let differing = 0;

@@ -50,6 +50,13 @@ const ids = new Float64Array(init.ids), features = new Float64Array(init.feature
 /** With a deferring meter: computes each row's features from its record (see FeatureFinalizer). */
 const finalizer = init.deferred ? new FeatureFinalizer(init.deferred) : null;
 const rowFeatures = new Float64Array(finalizer ? finalizer.featureCount : 0);
+/** Text columns computed here from record copies (deferText), not sent as codes. */
+const textDeferred = new Uint8Array(textWidth);
+if (finalizer && init.deferred?.deferText) {
+  finalizer.useTextRecords(init.textRecords);
+  for (const p of finalizer.deferredTextPositions) textDeferred[p] = 1;
+}
+const deferText = textDeferred.includes(1);
 const row = new BatchRow(new Float64Array(0), []);
 /** The string table (see CsvBatch), and one row's text columns + label decoded from it. */
 let strings: string[] = [];
@@ -78,7 +85,8 @@ parentPort!.on('message', (m: CsvBatch | { end: true }) => {
           finalizer.finalize(features, r, rowFeatures);
           row.features = rowFeatures;
         } else row.featureOffset = r * nFeatures;
-        for (let i = 0, o = r * textWidth; i < textWidth; i++) rowText[i] = strings[codes[o + i]];
+        for (let i = 0, o = r * textWidth; i < textWidth; i++) if (textDeferred[i] === 0) rowText[i] = strings[codes[o + i]];
+        if (deferText) finalizer!.finalizeText(r, rowText);
         writer.write(row, init.withLabel ? rowText[textWidth - 1] : undefined);
       }
     }

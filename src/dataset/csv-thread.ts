@@ -48,6 +48,8 @@ export interface CsvThreadInit {
   layout: CsvLayout;
   /** The meter's options when its numeric features are computed here ({@link MeterOptions.deferNumeric}). */
   deferred: MeterOptions | null;
+  /** With `deferred.deferText`: per text family with a copyable record, the ring of record copies (see CsvBatch). */
+  textRecords: SharedArrayBuffer[];
   /** The batch ring: {@link MAX_BATCHES_IN_FLIGHT} slots of ids (Float64), features (Float64) and text codes (Int32). */
   ids: SharedArrayBuffer;
   features: SharedArrayBuffer;
@@ -62,7 +64,8 @@ export interface CsvThreadInit {
  * A batch of rows in ring slot `slot`: row r's identifiers at `ids[(slot * BATCH_ROWS + r) * FLOW_ID_WIDTH …]`,
  * written features at `features[(slot * BATCH_ROWS + r) * nFeatures …]` (or, for a meter with
  * {@link MeterOptions.deferNumeric}, the flow's record at `features[(slot * BATCH_ROWS + r) * recordWidth …]`,
- * see {@link FeatureFinalizer}), and text columns (+ label last) as codes
+ * see {@link FeatureFinalizer}; with {@link MeterOptions.deferText} also the connection-state record copies at
+ * `textRecords[k][(slot * BATCH_ROWS + r) * words …]`), and text columns (+ label last) as codes
  * at `text[(slot * BATCH_ROWS + r) * textWidth …]` into the worker's string table. Text values repeat (connection
  * states, services, labels), so each distinct string crosses to the worker once: `newStrings` extends the table
  * (after clearing it when `reset`); sending the strings of every row instead made the structured clone cost more
@@ -91,6 +94,10 @@ export class ThreadedFlowCsvWriter {
   private readonly featureIndex: Int32Array;
   /** Doubles per row in the features ring: nFeatures, or a record's width when the worker computes the features. */
   private readonly featureWidth: number;
+  /** With deferText: rings of text-family record copies, their words per row, and which text columns they give. */
+  private readonly textRecords: Uint32Array[] = [];
+  private readonly textRecordWords: readonly number[] = [];
+  private readonly textDeferred: Uint8Array;
   private readonly textWidth: number;
   /** Rows in the batch being filled, its ring slot, and batches sent so far. */
   private rows = 0;
@@ -135,7 +142,13 @@ export class ThreadedFlowCsvWriter {
     sink.flush();
     this.featureIndex = Int32Array.from(layout.featureIndices ?? featureNames.map((_, i) => i));
     this.nFeatures = this.featureIndex.length;
-    this.featureWidth = deferred ? new FeatureFinalizer(deferred).recordWidth : this.nFeatures;
+    const finalizer = deferred ? new FeatureFinalizer(deferred) : null;
+    this.featureWidth = finalizer ? finalizer.recordWidth : this.nFeatures;
+    this.textDeferred = new Uint8Array(textNames.length);
+    if (finalizer && deferred?.deferText) {
+      this.textRecordWords = finalizer.textRecordWords;
+      for (const p of finalizer.deferredTextPositions) this.textDeferred[p] = 1;
+    }
     this.textWidth = textNames.length + (withLabel ? 1 : 0);
     for (let i = 0; i < this.textWidth * RECENT; i++) { this.recentText.push(undefined); this.recentCode.push(0); }
     for (let i = 0; i < this.textWidth; i++) this.recentNext.push(0);
@@ -146,14 +159,16 @@ export class ThreadedFlowCsvWriter {
     const ids = new SharedArrayBuffer(slots * FLOW_ID_WIDTH * 8);
     const features = new SharedArrayBuffer(slots * Math.max(1, this.featureWidth) * 8);
     const text = new SharedArrayBuffer(slots * Math.max(1, this.textWidth) * 4);
+    const textRecords = this.textRecordWords.map((w) => new SharedArrayBuffer(slots * w * 4));
+    for (const b of textRecords) this.textRecords.push(new Uint32Array(b));
     this.ids = new Float64Array(ids);
     this.features = new Float64Array(features);
     this.text = new Int32Array(text);
     const init: CsvThreadInit = deferred
-      ? { fd: sink.fd, path: sink.path, featureNames, textNames, withLabel, layout, deferred, ids, features, text, control, error }
+      ? { fd: sink.fd, path: sink.path, featureNames, textNames, withLabel, layout, deferred, textRecords, ids, features, text, control, error }
       : {
         fd: sink.fd, path: sink.path, featureNames: Array.from(this.featureIndex, (i) => featureNames[i]), textNames, withLabel,
-        layout: { ...layout, featureIndices: undefined }, deferred: null, ids, features, text, control, error,
+        layout: { ...layout, featureIndices: undefined }, deferred: null, textRecords: [], ids, features, text, control, error,
       };
     this.worker = new Worker(new URL('./csv-thread-worker.js', import.meta.url), { workerData: init });
     this.finished = new Promise<void>((resolve, reject) => {
@@ -192,7 +207,7 @@ export class ThreadedFlowCsvWriter {
   }
 
   /** Queues one flow (and its label when the writer has a Label column). @throws OutputError after a write error */
-  write(flow: Pick<FinishedFlow, 'writeIds' | 'features' | 'text'> & Partial<Pick<FinishedFlow, 'writeRecord'>>, label?: string): void {
+  write(flow: Pick<FinishedFlow, 'writeIds' | 'features' | 'text'> & Partial<Pick<FinishedFlow, 'writeRecord' | 'writeTextRecord'>>, label?: string): void {
     if (this.codes.size + this.textWidth > this.maxStrings) {
       // The row could overflow the string table: send the rows coded so far, restart the table with the next batch.
       this.send();
@@ -207,8 +222,11 @@ export class ThreadedFlowCsvWriter {
       const fi = this.featureIndex, f = flow.features, out = this.features, fo = r * this.nFeatures;
       for (let i = 0; i < fi.length; i++) out[fo + i] = f[fi[i]];
     }
+    for (let k = 0; k < this.textRecords.length; k++) flow.writeTextRecord!(k, this.textRecords[k], r * this.textRecordWords[k]);
     const t = this.text, o = r * this.textWidth, src = flow.text, recent = this.recentText;
+    const deferredText = this.textDeferred;
     for (let i = 0; i < src.length; i++) {
+      if (deferredText[i] === 1) continue; // computed by the worker from the record copy
       const s = src[i], base = i * RECENT;
       let k = 0;
       while (k < RECENT && recent[base + k] !== s) k++;

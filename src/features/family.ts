@@ -70,6 +70,16 @@ export interface TextFamily {
   onUpdate(slot: number, pkt: DecodedPacket, dir: 0 | 1): void;
   /** Writes column i's text to `out[pos[i]]`. */
   onExpire(slot: number, table: FlowTable, out: string[], pos: Int32Array): void;
+  /**
+   * Set when the family's text can be computed from a copy of the slot's record on another thread (see
+   * {@link import('./meter.js').MeterOptions.deferText}): the record's size in bytes (a multiple of 4). Such a
+   * family's onExpire reads only the slot's record (not `table`, not other per-slot state).
+   */
+  readonly recordBytes?: number;
+  /** Copies the record of `slot` ({@link recordBytes} bytes) to `out` from 32-bit word `o` on. */
+  writeRecord?(slot: number, out: Uint32Array, o: number): void;
+  /** From now on reads records from `buf` (record i at byte i · {@link recordBytes}), e.g. copies in a batch. */
+  useRecords?(buf: ArrayBufferLike): void;
 }
 
 /** Grows a typed array to `n` elements, keeping its values. */

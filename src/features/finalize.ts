@@ -1,12 +1,13 @@
 /**
- * The numeric features of flows computed from copied records, away from the meter: with
- * {@link MeterOptions.deferNumeric} the meter hands each finished flow's record over
- * ({@link FinishedFlow.writeRecord}) instead of running the families' end-of-flow code, and a FeatureFinalizer
- * built with the same options runs that code on the copy (on `extract`'s formatting thread, so the metering thread
- * does less per flow). The features are the same numbers the meter computes: the same family code reads the same
- * record values.
+ * The numeric features (and the connection-state text) of flows computed from copied records, away from the meter:
+ * with {@link MeterOptions.deferNumeric} / {@link MeterOptions.deferText} the meter hands each finished flow's records
+ * over ({@link FinishedFlow.writeRecord}, {@link FinishedFlow.writeTextRecord}) instead of running the families'
+ * end-of-flow code, and a FeatureFinalizer built with the same options runs that code on the copies (on `extract`'s
+ * formatting thread, so the metering thread does less per flow). The values are the ones the meter computes: the
+ * same family code reads the same record values.
  */
 import type { FlowTotals } from '../flow/table.js';
+import type { TextFamily } from './family.js';
 import type { MeterOptions } from './meter.js';
 import { RECORD_TOTALS, unrolled } from './meter.js';
 import { createFeatureSet } from './registry.js';
@@ -22,6 +23,12 @@ export class FeatureFinalizer implements FlowTotals {
   /** Offset of the totals (first/last seen µs, forward/backward packets) in a record. */
   private readonly totalsAt: number;
   private readonly expireAll: (slot: number, table: FlowTotals, row: Float64Array) => void;
+  /** Text families with copyable records (registry order), their 32-bit words per record, and text positions. */
+  private readonly textFamilies: TextFamily[];
+  readonly textRecordWords: readonly number[];
+  /** Text-row positions the deferred text families fill (the others come from elsewhere). */
+  readonly deferredTextPositions: readonly number[];
+  private readonly textExpire: (slot: number, table: FlowTotals, text: string[]) => void;
 
   /**
    * @param opts the meter's options (feature options and skipFamilies must match the meter's, so the record
@@ -37,6 +44,25 @@ export class FeatureFinalizer implements FlowTotals {
     const run = fs.families.map((_, i) => i).filter((i) => !skip.has(fs.families[i].name));
     this.expireAll = unrolled(run.map((i) => fs.families[i]), (f, i) => `${f}.onExpire(slot, table, row, p[${i}]);`,
       'slot, table, row', run.map((i) => fs.positions[i])) as typeof this.expireAll;
+    const texts = fs.textFamilies.map((_, i) => i).filter((i) => fs.textFamilies[i].recordBytes !== undefined);
+    this.textFamilies = texts.map((i) => fs.textFamilies[i]);
+    this.textRecordWords = this.textFamilies.map((f) => f.recordBytes! / 4);
+    this.deferredTextPositions = texts.flatMap((i) => [...fs.textPositions[i]]);
+    this.textExpire = unrolled(this.textFamilies, (f, i) => `${f}.onExpire(slot, table, text, p[${i}]);`,
+      'slot, table, text', texts.map((i) => fs.textPositions[i])) as typeof this.textExpire;
+  }
+
+  /**
+   * Sets where the text families' record copies are read: `buffers[k]` holds records of the k-th text family with a
+   * copyable record ({@link FinishedFlow.writeTextRecord}), record i at word i · {@link textRecordWords}[k].
+   */
+  useTextRecords(buffers: readonly ArrayBufferLike[]): void {
+    this.textFamilies.forEach((f, k) => f.useRecords!(buffers[k]));
+  }
+
+  /** Writes the deferred text columns of record `index` into `text` (registry text order; see useTextRecords). */
+  finalizeText(index: number, text: string[]): void {
+    this.textExpire(index, this, text);
   }
 
   /**

@@ -11,6 +11,7 @@ import { formatAddress } from '../flow/key.js';
 import type { EndReasonCode, FlowObserver, FlowTableOptions } from '../flow/table.js';
 import { END_REASON_NAMES, FlowTable } from '../flow/table.js';
 import type { NfstreamFeatureOptions } from './families/nfstream.js';
+import type { TextFamily } from './family.js';
 import type { FeatureOptions, FeatureSet } from './registry.js';
 import { createFeatureSet } from './registry.js';
 import { FlowState } from './state.js';
@@ -34,6 +35,13 @@ export interface MeterOptions extends FlowTableOptions, FeatureOptions, Nfstream
    * filled as usual.
    */
   deferNumeric?: boolean;
+  /**
+   * Do not compute, when a flow ends, the text columns of families whose text can be computed from a copy of their
+   * record ({@link TextFamily.recordBytes}: connection state and history): those entries of
+   * {@link FinishedFlow.text} are NOT filled; the consumer copies the records with
+   * {@link FinishedFlow.writeTextRecord} and computes the text with a FeatureFinalizer.
+   */
+  deferText?: boolean;
 }
 
 /**
@@ -51,7 +59,17 @@ export class FinishedFlow {
     /** Feature values in registry order. */ readonly features: Float64Array,
     /** Text columns (service, connection state, …) in registry order. */ readonly text: string[],
     private readonly state: FlowState = new FlowState(),
+    /** The text families with copyable records ({@link TextFamily.recordBytes}), in registry order. */
+    private readonly textRecords: readonly TextFamily[] = [],
   ) {}
+
+  /**
+   * Copies the record of the `k`-th text family with a copyable record (registry order; see
+   * {@link MeterOptions.deferText}) to `out` from 32-bit word `o` on (`recordBytes / 4` words).
+   */
+  writeTextRecord(k: number, out: Uint32Array, o: number): void {
+    this.textRecords[k].writeRecord!(this.slot, out, o);
+  }
 
   /**
    * Copies what the numeric families need to compute this flow's features, for a
@@ -232,7 +250,8 @@ export class FlowMeter implements FlowObserver {
     this.table = new FlowTable(this, opts);
     this.row = new Float64Array(this.featureSet.features.length);
     this.textRow = new Array<string>(this.featureSet.textColumns.length).fill('');
-    this.flow = new FinishedFlow(this.table, this.row, this.textRow, this.state);
+    this.flow = new FinishedFlow(this.table, this.row, this.textRow, this.state,
+      this.featureSet.textFamilies.filter((f) => f.recordBytes !== undefined));
     for (const f of this.featureSet.families) f.bind(this.state);
     const resize = (cap: number): void => {
       this.state.resize(cap);
@@ -244,13 +263,17 @@ export class FlowMeter implements FlowObserver {
     const run = fs.families.map((_, i) => i).filter((i) => !skip.has(fs.families[i].name));
     const all = [...run.map((i) => fs.families[i]), ...fs.textFamilies];
     const positions = [...run.map((i) => fs.positions[i]), ...fs.textPositions];
+    // With deferText the text families with copyable records do not run at the end of a flow.
+    const textRun = fs.textFamilies.map((_, i) => i).filter((i) => !(opts.deferText && fs.textFamilies[i].recordBytes !== undefined));
+    const atEnd = [...run.map((i) => fs.families[i]), ...textRun.map((i) => fs.textFamilies[i])];
+    const atEndPositions = [...run.map((i) => fs.positions[i]), ...textRun.map((i) => fs.textPositions[i])];
     this.initAll = unrolled(all, (f) => `${f}.onInit(slot, pkt);`, 'slot, pkt') as typeof this.initAll;
     this.updateAll = unrolled(all, (f) => `${f}.onUpdate(slot, pkt, dir);`, 'slot, pkt, dir') as typeof this.updateAll;
     // With deferNumeric only the text families run at the end of a flow (the numeric ones run on a copy).
     const numeric = opts.deferNumeric ? 0 : run.length;
-    this.expireAll = unrolled(all.slice(run.length - numeric),
+    this.expireAll = unrolled(atEnd.slice(run.length - numeric),
       (f, i) => `${f}.onExpire(slot, table, ${i < numeric ? 'row' : 'text'}, p[${i}]);`,
-      'slot, table, row, text', positions.slice(run.length - numeric)) as typeof this.expireAll;
+      'slot, table, row, text', atEndPositions.slice(run.length - numeric)) as typeof this.expireAll;
   }
 
   /** Every family's onInit / onUpdate / onExpire, in registry order (see {@link unrolled}). */

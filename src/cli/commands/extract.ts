@@ -89,8 +89,8 @@ export function registerExtract(program: Command): void {
     const skipFamilies = set.families.filter((f, i) => !set.positions[i].some((p) => written.has(p))).map((f) => f.name);
     const sink = OutputSink.open(String(o.output));
     const parallel = threads > 0 && captures.length > 1 && !captures.includes('-');
-    // One capture on a formatting thread: the numeric features are computed there too (deferNumeric).
-    const deferred = { ...meterOptions(o), skipFamilies, deferNumeric: true };
+    // One capture on a formatting thread: the numeric features and connection states are computed there too.
+    const deferred = { ...meterOptions(o), skipFamilies, deferNumeric: true, deferText: true };
     const threaded = threads > 0 && !parallel
       ? new ThreadedFlowCsvWriter(sink, names, textNames, labeller !== null, layout, undefined, deferred) : null;
     try {
@@ -104,7 +104,7 @@ export function registerExtract(program: Command): void {
           },
         });
       } else if (threaded) {
-        await readCaptures(captures, o, (flow) => threaded.write(flow, labeller?.labelOf(flow)), { skipFamilies, deferNumeric: true });
+        await readCaptures(captures, o, (flow) => threaded.write(flow, labeller?.labelOf(flow)), { skipFamilies, deferNumeric: true, deferText: true });
         await threaded.close();
       } else {
         const writer = new FlowCsvWriter(sink, names, textNames, labeller !== null, layout);

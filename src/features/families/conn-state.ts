@@ -217,9 +217,11 @@ export class ConnStateFamily implements TextFamily {
    * endpoint bits, flow bits, history length and history codes (layout at {@link RB}). Endpoint `e` is
    * `slot * 2 + side` (side by flowsift direction).
    */
-  private u8 = new Uint8Array(0);
-  private i32 = new Int32Array(0);
-  private u32 = new Uint32Array(0);
+  private u8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+  private i32: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private u32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  /** The per-slot record's size: the history and state can be computed from a copy (see TextFamily.recordBytes). */
+  readonly recordBytes = RB;
 
   constructor(opts: ConnStateOptions = {}) {
     this.validate = opts.validateChecksums ?? false;
@@ -277,6 +279,17 @@ export class ConnStateFamily implements TextFamily {
     const kind = this.u8[slot * RB + B_META]! & KIND_MASK;
     if (kind === K_TCP) this.tcp(slot, pkt, dir);
     else if (kind === K_UDP) this.udp(slot, pkt, dir);
+  }
+
+  writeRecord(slot: number, out: Uint32Array, o: number): void {
+    const a = this.u32, from = slot * RW;
+    for (let k = 0; k < RW; k++) out[o + k] = a[from + k];
+  }
+
+  useRecords(buf: ArrayBufferLike): void {
+    this.u8 = new Uint8Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.u32 = new Uint32Array(buf);
   }
 
   onExpire(slot: number, _t: FlowTable, out: string[], pos: Int32Array): void {
