@@ -150,15 +150,8 @@ export function writeShortest(buf: Uint8Array, pos: number, v: number): number {
   const point = intDigits > 0 && intDigits < p ? intDigits : 99;
   const end = start + p + (point === 99 ? 0 : 1);
   let x = cr;
-  for (let i = 16; i >= 9; i -= 2) {
-    const d = (x / 100) | 0;
-    const pair = (x - d * 100) << 1;
-    buf[start + i + (i >= point ? 1 : 0)] = PAIRS[pair + 1];
-    buf[start + i - 1 + (i > point ? 1 : 0)] = PAIRS[pair];
-    x = d;
-  }
-  x = cq;
-  for (let i = 8; i >= 1; i -= 2) {
+  for (let i = 16; i >= 1; i -= 2) {
+    if (i === 8) x = cq; // digits 9–16 are cr's 8 digits, 0–8 cq's 9
     const d = (x / 100) | 0;
     const pair = (x - d * 100) << 1;
     buf[start + i + (i >= point ? 1 : 0)] = PAIRS[pair + 1];
