@@ -223,25 +223,26 @@ export class ThreadedFlowCsvWriter {
       for (let i = 0; i < fi.length; i++) out[fo + i] = f[fi[i]];
     }
     for (let k = 0; k < this.textRecords.length; k++) flow.writeTextRecord!(k, this.textRecords[k], r * this.textRecordWords[k]);
-    const t = this.text, o = r * this.textWidth, src = flow.text, recent = this.recentText;
-    const deferredText = this.textDeferred;
+    const t = this.text, o = r * this.textWidth, src = flow.text, deferredText = this.textDeferred;
     for (let i = 0; i < src.length; i++) {
-      if (deferredText[i] === 1) continue; // computed by the worker from the record copy
-      const s = src[i], base = i * RECENT;
-      let k = 0;
-      while (k < RECENT && recent[base + k] !== s) k++;
-      if (k < RECENT) t[o + i] = this.recentCode[base + k];
-      else {
-        const c = this.code(s);
-        t[o + i] = c;
-        const at = base + this.recentNext[i];
-        this.recentNext[i] = (this.recentNext[i] + 1) % RECENT;
-        recent[at] = s;
-        this.recentCode[at] = c;
-      }
+      if (deferredText[i] === 0) t[o + i] = this.columnCode(i, src[i]); // else computed by the worker
     }
-    if (this.withLabel) t[o + src.length] = this.code(label ?? '');
+    if (this.withLabel) t[o + src.length] = this.columnCode(src.length, label ?? '');
     if (++this.rows === BATCH_ROWS) this.send();
+  }
+
+  /** Code of `s` in text column `col` (the label last): from the column's recent values, else {@link code}. */
+  private columnCode(col: number, s: string): number {
+    const recent = this.recentText, base = col * RECENT;
+    let k = 0;
+    while (k < RECENT && recent[base + k] !== s) k++;
+    if (k < RECENT) return this.recentCode[base + k];
+    const c = this.code(s);
+    const at = base + this.recentNext[col];
+    this.recentNext[col] = (this.recentNext[col] + 1) % RECENT;
+    recent[at] = s;
+    this.recentCode[at] = c;
+    return c;
   }
 
   private send(): void {

@@ -301,13 +301,6 @@ export class OutputSink {
   private readonly isoSecs = new Float64Array(ISO_CACHE).fill(NaN);
   private readonly isoPrefixes = new Uint8Array(ISO_CACHE * 20);
 
-  /** Appends a comma and then `x` as {@link number} does (a CSV cell after the first). */
-  commaNumber(x: number): void {
-    if (this.pos + 33 > this.buf.length) this.flush();
-    this.buf[this.pos++] = 44;
-    this.number(x);
-  }
-
   /** Appends one byte (an ASCII character code). */
   byte(c: number): void {
     if (this.pos >= this.buf.length) this.flush();
@@ -329,7 +322,7 @@ export class OutputSink {
 
   /**
    * Appends `,v` for v = `values[offset + indices[i]]`, i = 0 … indices.length − 1 (a CSV row's feature cells):
-   * {@link commaNumber} for each, in one loop that keeps the buffer position local.
+   * a comma and then v as {@link number} writes it, in one loop that keeps the buffer position local.
    */
   commaNumbers(values: Float64Array, offset: number, indices: Int32Array): void {
     let buf = this.buf, pos = this.pos;

@@ -46,17 +46,15 @@ const SPLITTER = 134217729; // 2^27 + 1
 /** Bits of the double being formatted (one reused scratch: no allocation per call). */
 const F64 = new Float64Array(1);
 const U32 = new Uint32Array(F64.buffer);
-/** The 17 digits of the chosen candidate. */
-const DIGITS = new Uint8Array(17);
 /** "00" … "99" as ASCII pairs: the digits of n ∈ [0, 100) at [2n, 2n + 1]. */
 export const DIGIT_PAIRS = new Uint8Array(200);
-const PAIRS = DIGIT_PAIRS;
-for (let i = 0; i < 100; i++) { PAIRS[2 * i] = 48 + ((i / 10) | 0); PAIRS[2 * i + 1] = 48 + (i % 10); }
+for (let i = 0; i < 100; i++) { DIGIT_PAIRS[2 * i] = 48 + ((i / 10) | 0); DIGIT_PAIRS[2 * i + 1] = 48 + (i % 10); }
 
 /**
  * Writes `v` (finite) in ECMAScript's shortest round-trip form into `buf` at `pos` and returns the position after
  * the last byte, or −1 (nothing written) when `v` is outside what this method covers (see the module comment):
- * then `String(v)` is the answer. Up to 25 bytes from `pos` may be touched (sign, "0.", three zeros, 17 digits, '.'), so `buf` needs that room.
+ * then `String(v)` is the answer. Up to 25 bytes from `pos` may be touched (sign, "0.", three zeros, 17 digits,
+ * '.'), so `buf` needs that room.
  * Integers are formatted correctly but the caller's integer paths are faster.
  */
 export function writeShortest(buf: Uint8Array, pos: number, v: number): number {
@@ -154,8 +152,8 @@ export function writeShortest(buf: Uint8Array, pos: number, v: number): number {
     if (i === 8) x = cq; // digits 9–16 are cr's 8 digits, 0–8 cq's 9
     const d = (x / 100) | 0;
     const pair = (x - d * 100) << 1;
-    buf[start + i + (i >= point ? 1 : 0)] = PAIRS[pair + 1];
-    buf[start + i - 1 + (i > point ? 1 : 0)] = PAIRS[pair];
+    buf[start + i + (i >= point ? 1 : 0)] = DIGIT_PAIRS[pair + 1];
+    buf[start + i - 1 + (i > point ? 1 : 0)] = DIGIT_PAIRS[pair];
     x = d;
   }
   buf[start] = 48 + x;

@@ -81,13 +81,3 @@ export interface TextFamily {
   /** From now on reads records from `buf` (record i at byte i · {@link recordBytes}), e.g. copies in a batch. */
   useRecords?(buf: ArrayBufferLike): void;
 }
-
-/** Grows a typed array to `n` elements, keeping its values. */
-export function growArray<T extends Float64Array | Float32Array | Uint32Array | Int32Array | Uint8Array>(
-  a: T, n: number, ctor: new (n: number) => T,
-): T {
-  if (a.length >= n) return a;
-  const b = new ctor(n);
-  b.set(a);
-  return b;
-}

@@ -262,18 +262,18 @@ export class FlowMeter implements FlowObserver {
     const fs = this.featureSet, skip = new Set(opts.skipFamilies ?? []);
     const run = fs.families.map((_, i) => i).filter((i) => !skip.has(fs.families[i].name));
     const all = [...run.map((i) => fs.families[i]), ...fs.textFamilies];
-    const positions = [...run.map((i) => fs.positions[i]), ...fs.textPositions];
-    // With deferText the text families with copyable records do not run at the end of a flow.
-    const textRun = fs.textFamilies.map((_, i) => i).filter((i) => !(opts.deferText && fs.textFamilies[i].recordBytes !== undefined));
-    const atEnd = [...run.map((i) => fs.families[i]), ...textRun.map((i) => fs.textFamilies[i])];
-    const atEndPositions = [...run.map((i) => fs.positions[i]), ...textRun.map((i) => fs.textPositions[i])];
+    // At the end of a flow: the numeric families unless deferNumeric, the text families except those deferText
+    // leaves to a FeatureFinalizer (the ones with copyable records).
+    const numericAtEnd = opts.deferNumeric ? [] : run;
+    const textAtEnd = fs.textFamilies.map((_, i) => i).filter((i) => !(opts.deferText && fs.textFamilies[i].recordBytes !== undefined));
     this.initAll = unrolled(all, (f) => `${f}.onInit(slot, pkt);`, 'slot, pkt') as typeof this.initAll;
     this.updateAll = unrolled(all, (f) => `${f}.onUpdate(slot, pkt, dir);`, 'slot, pkt, dir') as typeof this.updateAll;
-    // With deferNumeric only the text families run at the end of a flow (the numeric ones run on a copy).
-    const numeric = opts.deferNumeric ? 0 : run.length;
-    this.expireAll = unrolled(atEnd.slice(run.length - numeric),
-      (f, i) => `${f}.onExpire(slot, table, ${i < numeric ? 'row' : 'text'}, p[${i}]);`,
-      'slot, table, row, text', atEndPositions.slice(run.length - numeric)) as typeof this.expireAll;
+    this.expireAll = unrolled(
+      [...numericAtEnd.map((i) => fs.families[i]), ...textAtEnd.map((i) => fs.textFamilies[i])],
+      (f, i) => `${f}.onExpire(slot, table, ${i < numericAtEnd.length ? 'row' : 'text'}, p[${i}]);`,
+      'slot, table, row, text',
+      [...numericAtEnd.map((i) => fs.positions[i]), ...textAtEnd.map((i) => fs.textPositions[i])],
+    ) as typeof this.expireAll;
   }
 
   /** Every family's onInit / onUpdate / onExpire, in registry order (see {@link unrolled}). */

@@ -122,6 +122,16 @@ const H_SRC_PORT = 50, H_DST_PORT = 51, H_VLAN = 52;
 const B_PROTO = 106, B_IPV = 107, B_TUNNEL = 108, B_TCP = 109, B_LIST = 110;
 
 /**
+ * A new buffer of `bytes` bytes starting with the bytes of `old` (absent: all zero), for per-slot records that grow
+ * with the flow table (the table's own, and the families' in {@link FlowTable.onResize}).
+ */
+export function grownBuffer(old: Uint8Array | undefined, bytes: number): ArrayBuffer {
+  const buf = new ArrayBuffer(bytes);
+  if (old) new Uint8Array(buf).set(old);
+  return buf;
+}
+
+/**
  * What a numeric feature family reads of a finished flow besides its own record: first and last packet time (µs
  * since the epoch) and packet counts per direction. {@link FlowTable} provides them per slot.
  */
@@ -222,9 +232,8 @@ export class FlowTable implements FlowTotals {
 
   private allocate(cap: number): void {
     const old = this.capacity;
-    const buf = new ArrayBuffer(cap * SLOT_BYTES);
+    const buf = grownBuffer(this.u8, cap * SLOT_BYTES);
     const u8 = new Uint8Array(buf);
-    if (this.u8) u8.set(this.u8);
     this.f64 = new Float64Array(buf);
     this.words = new Uint32Array(buf);
     this.i32 = new Int32Array(buf);

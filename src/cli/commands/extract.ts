@@ -9,6 +9,7 @@ import { OutputSink } from '../../dataset/output.js';
 import { NFSTREAM_FEATURES } from '../../features/families/nfstream.js';
 import { NFSTREAM_STATS_FEATURES } from '../../features/families/nfstream-stats.js';
 import { createFeatureSet } from '../../features/registry.js';
+import type { MeterOptions } from '../../features/meter.js';
 import { UsageError } from '../errors.js';
 import { addMeterOptions, info, labellerFrom, meterOptions, readCaptures, summaryLine } from '../inputs.js';
 
@@ -90,7 +91,7 @@ export function registerExtract(program: Command): void {
     const sink = OutputSink.open(String(o.output));
     const parallel = threads > 0 && captures.length > 1 && !captures.includes('-');
     // One capture on a formatting thread: the numeric features and connection states are computed there too.
-    const deferred = { ...meterOptions(o), skipFamilies, deferNumeric: true, deferText: true };
+    const deferred: MeterOptions = { ...meterOptions(o), skipFamilies, deferNumeric: true, deferText: true };
     const threaded = threads > 0 && !parallel
       ? new ThreadedFlowCsvWriter(sink, names, textNames, labeller !== null, layout, undefined, deferred) : null;
     try {
@@ -104,7 +105,7 @@ export function registerExtract(program: Command): void {
           },
         });
       } else if (threaded) {
-        await readCaptures(captures, o, (flow) => threaded.write(flow, labeller?.labelOf(flow)), { skipFamilies, deferNumeric: true, deferText: true });
+        await readCaptures(captures, o, (flow) => threaded.write(flow, labeller?.labelOf(flow)), deferred);
         await threaded.close();
       } else {
         const writer = new FlowCsvWriter(sink, names, textNames, labeller !== null, layout);

@@ -56,7 +56,7 @@
  */
 import type { DecodedPacket } from '../../decode/types.js';
 import { IpProto, TcpFlag } from '../../decode/types.js';
-import type { FlowTable } from '../../flow/table.js';
+import { grownBuffer, type FlowTable } from '../../flow/table.js';
 import type { TextColumnDef, TextFamily } from '../family.js';
 
 /** Settings of {@link ConnStateFamily}. */
@@ -229,12 +229,7 @@ export class ConnStateFamily implements TextFamily {
 
   resize(capacity: number): void {
     if (this.u8.length >= capacity * RB) return;
-    const buf = new ArrayBuffer(capacity * RB);
-    const u8 = new Uint8Array(buf);
-    u8.set(this.u8);
-    this.u8 = u8;
-    this.i32 = new Int32Array(buf);
-    this.u32 = new Uint32Array(buf);
+    this.useRecords(grownBuffer(this.u8, capacity * RB));
   }
 
   onInit(slot: number, pkt: DecodedPacket): void {

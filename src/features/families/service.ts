@@ -13,7 +13,7 @@
  * Once a flow is decided or past its inspection window, a packet costs one addition and one test.
  */
 import type { DecodedPacket } from '../../decode/types.js';
-import type { FlowTable } from '../../flow/table.js';
+import { grownBuffer, type FlowTable } from '../../flow/table.js';
 import type { TextColumnDef, TextFamily } from '../family.js';
 import type { FinishedFlow } from '../meter.js';
 import { nameText } from '../service/bytes.js';
@@ -81,10 +81,8 @@ export class ServiceFamily implements TextFamily {
 
   resize(capacity: number): void {
     if (this.rec.length >= capacity * REC_BYTES) return;
-    const buf = new ArrayBuffer(capacity * REC_BYTES);
-    const rec = new Uint8Array(buf);
-    rec.set(this.rec);
-    this.rec = rec;
+    const buf = grownBuffer(this.rec, capacity * REC_BYTES);
+    this.rec = new Uint8Array(buf);
     this.bytes = new Float64Array(buf);
     for (let i = this.names.length; i < capacity; i++) this.names.push('');
   }
