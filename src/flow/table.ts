@@ -197,8 +197,10 @@ export class FlowTable implements FlowTotals {
   private freeHead = -1;
   private used = 0; // slots ever handed out (high-water mark)
 
-  // ---- hash index: open addressing, linear probing, values are slot + 1 -----------------------------
-  private buckets!: Int32Array;
+  // ---- hash index: open addressing, linear probing. Bucket b is the pair buckets[2b] = slot + 1 (0 = empty),
+  // buckets[2b + 1] = the slot's key hash: probes and deletions compare and rehome by the hash kept beside the
+  // slot number, so they never read the (usually cold) record of a slot that is not the one looked for.
+  private buckets!: Uint32Array;
   private mask = 0;
 
   constructor(private readonly observer: FlowObserver, opts: FlowTableOptions = {}) {
@@ -243,7 +245,7 @@ export class FlowTable implements FlowTotals {
     // Rebuild the index at ≤ 50 % load.
     let nb = 16;
     while (nb < cap * 2) nb <<= 1;
-    this.buckets = new Int32Array(nb);
+    this.buckets = new Uint32Array(2 * nb);
     this.mask = nb - 1;
     for (let s = 0; s < this.used; s++) if (this.isLive(s)) this.indexInsert(s);
     if (old !== cap && this.onResize) this.onResize(cap);
@@ -286,31 +288,34 @@ export class FlowTable implements FlowTotals {
   seq(slot: number): number { return this.f64[slot * F_STRIDE + F_SEQ]; }
 
   private indexInsert(slot: number): void {
-    let b = this.words[slot * W_STRIDE + W_HASH] & this.mask;
-    while (this.buckets[b] !== 0) b = (b + 1) & this.mask;
-    this.buckets[b] = slot + 1;
+    const hash = this.words[slot * W_STRIDE + W_HASH], buckets = this.buckets, mask = this.mask;
+    let b = hash & mask;
+    while (buckets[2 * b] !== 0) b = (b + 1) & mask;
+    buckets[2 * b] = slot + 1;
+    buckets[2 * b + 1] = hash;
   }
 
   /** Removes `slot` from the index (backward-shift deletion keeps probe chains intact). */
   private indexRemove(slot: number): void {
-    const mask = this.mask, buckets = this.buckets, words = this.words;
-    let b = words[slot * W_STRIDE + W_HASH] & mask;
-    while (buckets[b] !== slot + 1) {
-      if (buckets[b] === 0) return; // not indexed (cannot happen for a live slot)
+    const mask = this.mask, buckets = this.buckets;
+    let b = this.words[slot * W_STRIDE + W_HASH] & mask;
+    while (buckets[2 * b] !== slot + 1) {
+      if (buckets[2 * b] === 0) return; // not indexed (cannot happen for a live slot)
       b = (b + 1) & mask;
     }
     let hole = b;
     let j = (b + 1) & mask;
-    while (buckets[j] !== 0) {
-      const home = words[(buckets[j] - 1) * W_STRIDE + W_HASH] & mask;
+    while (buckets[2 * j] !== 0) {
+      const home = buckets[2 * j + 1] & mask;
       // Move j into the hole when its home is not in the cyclic range (hole, j].
       if (hole <= j ? home <= hole || home > j : home <= hole && home > j) {
-        buckets[hole] = buckets[j];
+        buckets[2 * hole] = buckets[2 * j];
+        buckets[2 * hole + 1] = buckets[2 * j + 1];
         hole = j;
       }
       j = (j + 1) & mask;
     }
-    buckets[hole] = 0;
+    buckets[2 * hole] = 0;
   }
 
   private listUnlink(slot: number): void {
@@ -337,11 +342,11 @@ export class FlowTable implements FlowTotals {
     const s = pkt.src, d = pkt.dst, sp = pkt.srcPort, dp = pkt.dstPort;
     let b = hash & mask;
     for (;;) {
-      const v = buckets[b];
+      const v = buckets[2 * b];
       if (v === 0) return -1;
       const slot = v - 1;
       const w = slot * W_STRIDE, h = slot * H_STRIDE, u = slot * B_STRIDE;
-      if (W[w + W_HASH] === hash && U8[u + B_PROTO] === pkt.protocol && H[h + H_VLAN] === pkt.vlanId
+      if (buckets[2 * b + 1] === hash && U8[u + B_PROTO] === pkt.protocol && H[h + H_VLAN] === pkt.vlanId
         && U8[u + B_IPV] === pkt.ipVersion && U8[u + B_TUNNEL] === tunnel) {
         const A = w + W_SRC, B = w + W_DST, fp = H[h + H_SRC_PORT], bp = H[h + H_DST_PORT];
         if (fp === sp && bp === dp

@@ -278,7 +278,7 @@ export class ConnStateFamily implements TextFamily {
 
   writeRecord(slot: number, out: Uint32Array, o: number): void {
     const a = this.u32, from = slot * RW;
-    for (let k = 0; k < RW; k++) out[o + k] = a[from + k];
+    out.set(a.subarray(from, from + RW), o);
   }
 
   useRecords(buf: ArrayBufferLike): void {
