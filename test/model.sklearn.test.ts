@@ -6,6 +6,8 @@
  *    scikit-learn's feature-drawing generator when given scikit-learn's derived seed;
  *  - class_weight='balanced' on an imbalanced set: same root split, same predictions on most rows;
  *  - max_features draws: same trees;
+ *  - generated flow-like rows whose columns take each sorting path of the tree's data preparation
+ *    (counting sort, radix sort, histograms): the same tree node for node;
  *  - StandardScaler: mean_, var_, scale_ to 1e-12 (zero-variance and NaN columns included).
  * The comparison goes through scripts/sklearn_tree.py, the script the benchmark uses.
  * Skipped, with the reason in the suite name, when scikit-learn is not importable.
@@ -193,6 +195,35 @@ suite(`DecisionTreeClassifier vs ${tag}`, () => {
     const tree = new DecisionTreeClassifier({ minSamplesLeaf: 4, minImpurityDecrease: 0.002, randomState: seed }).fit(toXY(train, ds.d).X, toXY(train, ds.d).y, ds.k);
     expect(tree.toJSON().feature).toEqual(sk.tree.feature);
     expect(tree.toJSON().left).toEqual(sk.tree.left);
+  });
+
+  it('generated flow-like rows: a column with more than 4096 distinct values (radix-sorted), one with about a thousand (counting-sorted), a few (histograms): the same tree', () => {
+    const r = prng(21);
+    const rows: number[][] = [];
+    for (let i = 0; i < 6000; i++) {
+      const c = r() < 0.5 ? 0 : r() < 0.6 ? 1 : 2;
+      const dur = r() * (c + 1); // continuous
+      const bytes = Math.floor(Math.exp(r() * 7 + c)); // heavy-tailed integers
+      const flag = r() < 0.2 + 0.3 * c ? 1 : 0;
+      const pkts = Math.floor(r() * 5) + c;
+      rows.push([dur, bytes, flag, pkts, r() < 0.1 ? Math.floor(r() * 3) : c]);
+    }
+    const train = rows.slice(0, 5000);
+    const test = rows.slice(5000);
+    const distinct = (j: number): number => new Set(train.map((row) => Math.fround(row[j]!))).size;
+    expect(distinct(0)).toBeGreaterThan(4096);
+    expect(distinct(1)).toBeGreaterThan(256);
+    expect(distinct(1)).toBeLessThanOrEqual(4096);
+    const sk = sklearnTree(writeCsv(train, 4), writeCsv(test, 4), ['--random-state', '0']);
+    const tree = new DecisionTreeClassifier({ randomState: seed }).fit(toXY(train, 4).X, toXY(train, 4).y, 3);
+    const j = tree.toJSON();
+    expect(j.nodeCount).toBe(sk.tree.nodeCount);
+    expect(j.feature).toEqual(sk.tree.feature);
+    expect(j.left).toEqual(sk.tree.left);
+    expect(j.right).toEqual(sk.tree.right);
+    j.threshold.forEach((t, i) => expect(Math.abs(t - sk.tree.threshold[i]!)).toBeLessThanOrEqual(1e-9));
+    expect(j.value).toEqual(sk.tree.value);
+    expect(Array.from(tree.predict(toXY(test, 4).X))).toEqual(sk.predictions);
   });
 
   it.each<[string, number | null]>([

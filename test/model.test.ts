@@ -193,6 +193,53 @@ describe('StandardScaler', () => {
     expect(Array.from(row2)).toEqual([0, 0, 0, 0]);
   });
 
+  it('adds each column in row order (numpy axis-0 order): bit-identical to a plain loop, non-finite values anywhere', () => {
+    // 150 rows (two full 64-row blocks and a partial one) × 9 columns (two groups of four and one more),
+    // magnitudes from 1e-3 to 1e12 so that any other summation order would round differently.
+    const r = prng(17);
+    const rows = 150;
+    const cols = 9;
+    const data = Float64Array.from({ length: rows * cols }, (_, i) => (r() - 0.3) * 10 ** Math.floor(r() * 16 - 3));
+    const X = createMatrix(rows, cols, undefined, data);
+    const plain = (m: FeatureMatrix): { mean: number[]; variance: number[]; z: number[] } => {
+      const mean: number[] = [];
+      const variance: number[] = [];
+      for (let c = 0; c < m.cols; c++) {
+        let sum = 0;
+        let n = 0;
+        for (let i = 0; i < m.rows; i++) {
+          const v = m.data[i * m.cols + c]!;
+          if (Number.isFinite(v)) {
+            sum += v;
+            n++;
+          }
+        }
+        const mu = sum / n;
+        let corr = 0;
+        let sq = 0;
+        for (let i = 0; i < m.rows; i++) {
+          const v = m.data[i * m.cols + c]!;
+          if (Number.isFinite(v)) {
+            corr += v - mu;
+            sq += (v - mu) * (v - mu);
+          }
+        }
+        mean.push(mu);
+        variance.push((sq - (corr * corr) / n) / n);
+      }
+      const z = Array.from(m.data, (v, i) => (Number.isFinite(v) ? (v - mean[i % m.cols]!) / Math.sqrt(variance[i % m.cols]!) : 0));
+      return { mean, variance, z };
+    };
+    for (const withNonFinite of [false, true]) {
+      if (withNonFinite) for (const [i, v] of [[5, NaN], [64 * 9 + 2, Infinity], [149 * 9 + 7, -Infinity], [130 * 9 + 8, NaN]] as const) data[i] = v;
+      const s = new StandardScaler().fit(X);
+      const ref = plain(X);
+      expect(Array.from(s.mean)).toEqual(ref.mean);
+      expect(Array.from(s.variance)).toEqual(ref.variance);
+      expect(Array.from(s.transform(X).data)).toEqual(ref.z);
+    }
+  });
+
   it('is numerically stable with a large offset', () => {
     const X = matrixFromRows([[1e9 + 1], [1e9 + 2], [1e9 + 3]]);
     const s = new StandardScaler().fit(X);
@@ -215,7 +262,7 @@ describe('StandardScaler', () => {
 describe('DecisionTreeClassifier on generated flow-like data', () => {
   const { X, y } = flowLike(500, 7);
 
-  // Tuning knobs select the data paths: compact workspace (default here: 500 rows ≤ 4096), sorted lists
+  // Tuning knobs select the data paths: compact workspace (default here: 500 rows ≤ 512), sorted lists
   // and histograms in the main space (compactMaxRows 0), a mix (16), sorted lists only (maxHistogramBins 0).
   it.each([
     { maxDepth: null, minSamplesLeaf: 1, tuning: {} },
@@ -342,6 +389,41 @@ describe('DecisionTreeClassifier on generated flow-like data', () => {
     expect(() => new DecisionTreeClassifier().predict(ok)).toThrow(/not fitted/);
     const t = new DecisionTreeClassifier().fit(ok, Int32Array.from([0, 1]), 2);
     expect(() => t.predict(createMatrix(1, 2))).toThrow(/2 columns, the tree was trained on 1/);
+  });
+
+  it('reports the first non-finite value of a column wherever it lies (row 0, in a run, past 4096 distinct values)', () => {
+    const fitColumn = (col: number[]) => {
+      const n = col.length;
+      const X = createMatrix(n, 2, ['a', 'b'], Float64Array.from({ length: 2 * n }, (_, i) => (i % 2 === 0 ? (i >> 1) % 3 : col[i >> 1]!)));
+      return () => new DecisionTreeClassifier().fit(X, Int32Array.from({ length: n }, (_, i) => i & 1), 2);
+    };
+    // NaN first: as float32 it is the canonical NaN pattern, the distinct-value set's empty-slot marker.
+    expect(fitColumn([NaN, 1, 1, 2])).toThrow(/X\[0, 1\] \(b\) = NaN is NaN/);
+    // Inside a run of one value; the first of two.
+    expect(fitColumn([5, 5, 5, 5, 5, 5, Infinity, 5, NaN])).toThrow(/X\[6, 1\] \(b\) = Infinity is infinite/);
+    expect(fitColumn([0, 0, 3e38, 4e38, 0])).toThrow(/X\[3, 1\] \(b\) = 4e\+38 is outside the float32 range/);
+    // Columns with more than 4096 distinct values are radix-sorted: the rows after the point where the
+    // distinct-value count stopped are checked too.
+    const many = Array.from({ length: 6000 }, (_, i) => i / 2);
+    many[5500] = -Infinity;
+    many[5800] = NaN;
+    expect(fitColumn(many)).toThrow(/X\[5500, 1\] \(b\) = -Infinity is infinite/);
+    many[100] = NaN;
+    expect(fitColumn(many)).toThrow(/X\[100, 1\] \(b\) = NaN is NaN/);
+  });
+
+  it('columns counting-sorted (≤ 4096 distinct values) and radix-sorted (more) give optimal splits, on every data path', () => {
+    const big = flowLike(6000, 11);
+    const distinct = (j: number): number => new Set(Array.from({ length: big.X.rows }, (_, r) => Math.fround(big.X.data[r * big.X.cols + j]!))).size;
+    expect(distinct(5)).toBeGreaterThan(4096); // rate: radix sort
+    expect(distinct(3)).toBeGreaterThan(256); // dur: counting sort
+    expect(distinct(3)).toBeLessThanOrEqual(4096);
+    expect(distinct(1)).toBeGreaterThan(256); // bytes: counting sort
+    const tree = new DecisionTreeClassifier({ maxDepth: 6 }).fit(big.X, big.y, 3);
+    checkAgainstOracle(tree, big.X, big.y, 3, 1, 6);
+    for (const tuning of [{ compactMaxRows: 0 }, { maxHistogramBins: 0 }, { compactMaxRows: 4096 }]) {
+      expect(new DecisionTreeClassifier({ maxDepth: 6, tuning }).fit(big.X, big.y, 3).toJSON()).toEqual(tree.toJSON());
+    }
   });
 
   it('single class and single row give a one-leaf tree', () => {
