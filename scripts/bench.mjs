@@ -101,7 +101,10 @@ for (const [name, t] of Object.entries(tools)) {
   if (!t) { rows.push({ name, skipped: 'not installed' }); continue; }
   const runs = [];
   for (let i = 0; i < RUNS; i++) {
-    rmSync(join(out, 'nf'), { recursive: true, force: true });
+    // Every run starts without the previous run's outputs, for every tool: `argus -w` appends to an existing file
+    // (ra would then read the earlier runs' records too), and replacing a 480 MB file costs its deletion (0.4–0.7 s
+    // on this VM, measured in flowsift's final rename), which is not the tool's work.
+    for (const f of readdirSync(out)) rmSync(join(out, f), { recursive: true, force: true });
     runs.push(timed(t.steps));
     process.stderr.write(`${name} run ${i + 1}/${RUNS}: ${runs.at(-1).wall.toFixed(2)} s, ${(runs.at(-1).rss / 1024).toFixed(0)} MiB\n`);
   }
@@ -219,7 +222,10 @@ if (ONLY.includes('curve')) {
 if (ONLY.includes('score')) {
   const m = join(REPO, 'models', 'lab-tree');
   const runs = [];
-  for (let i = 0; i < RUNS; i++) runs.push(timed([`${flowsift} score ${capture} --model ${m} -o ${out}/scored.csv -q 2>/dev/null`]));
+  for (let i = 0; i < RUNS; i++) {
+    rmSync(join(out, 'scored.csv'), { force: true }); // as above: no run pays for deleting the previous one's output
+    runs.push(timed([`${flowsift} score ${capture} --model ${m} -o ${out}/scored.csv -q 2>/dev/null`]));
+  }
   const wall = median(runs.map((r) => r.wall));
   console.log(`score (${m}): ${wall.toFixed(2)} s, ${(packets / wall / 1e6).toFixed(3)} Mpps, ${(FLOWS / wall / 1e3).toFixed(0)} k flows/s, peak RSS ${(Math.max(...runs.map((r) => r.rss)) / 1024).toFixed(0)} MiB`);
 }
