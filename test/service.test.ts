@@ -12,6 +12,7 @@ import { extractCapture } from '../src/features/extract.js';
 import { FlowMeter } from '../src/features/meter.js';
 import { createFeatureSet } from '../src/features/registry.js';
 import { nameText } from '../src/features/service/bytes.js';
+import { NameCache } from '../src/features/service/names-cache.js';
 import { classify, NameKind, ServiceProbe } from '../src/features/service/classify.js';
 import { dnsMessage, dnsNameText } from '../src/features/service/dns.js';
 import { findHost, startLine } from '../src/features/service/http.js';
@@ -430,6 +431,41 @@ describe('other signatures', () => {
     expect(syslogMessage(...g('<999>x'))).toBe(false);
     expect(tftpRequest(...g(bytes([0, 1], 'boot.img\0octet\0')))).toBe(true);
     expect(tftpRequest(...g(bytes([0, 9], 'boot.img\0')))).toBe(false);
+  });
+});
+
+describe('NameCache', () => {
+  it('returns what nameText / dnsNameText return, for repeated, colliding, escaped and over-long names', () => {
+    const cache = new NameCache();
+    // DNS-encoded names (labels) and plain names, from a small pool so that most lookups repeat an earlier name,
+    // with non-printable bytes, dots inside labels, and spans longer than the cached 64 bytes.
+    const dnsName = (labels: string[]): Uint8Array => {
+      const out: number[] = [];
+      for (const l of labels) { out.push(l.length); for (const ch of l) out.push(ch.charCodeAt(0)); }
+      out.push(0);
+      return Uint8Array.from(out);
+    };
+    const pool: { bytes: Uint8Array; dns: boolean }[] = [];
+    for (let i = 0; i < 300; i++) {
+      pool.push({ bytes: dnsName([`host${i}`, 'example', 'com']), dns: true });
+      pool.push({ bytes: Uint8Array.from(`svc${i}.example`, (c) => c.charCodeAt(0)), dns: false });
+    }
+    pool.push({ bytes: Uint8Array.from([0x61, 0x00, 0x5c, 0xff, 0x7f]), dns: false });
+    pool.push({ bytes: dnsName(['a.b', 'c\\d', 'x'.repeat(63)]), dns: true });
+    pool.push({ bytes: Uint8Array.from('y'.repeat(200), (c) => c.charCodeAt(0)), dns: false });
+    // The same bytes as a plain name and as a DNS name must not share an entry.
+    pool.push({ bytes: pool[0].bytes, dns: false });
+    let seed = 7;
+    for (let n = 0; n < 20000; n++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const { bytes, dns } = pool[seed % pool.length];
+      // Place the name at an offset inside a larger buffer, as in a packet.
+      const d = new Uint8Array(bytes.length + 16);
+      const at = 1 + (seed % 13);
+      d.set(bytes, at);
+      const want = dns ? dnsNameText(d, at, bytes.length) : nameText(d, at, bytes.length);
+      expect(cache.text(d, at, bytes.length, dns)).toBe(want);
+    }
   });
 });
 

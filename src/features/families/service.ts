@@ -16,9 +16,8 @@ import type { DecodedPacket } from '../../decode/types.js';
 import { grownBuffer, type FlowTable } from '../../flow/table.js';
 import type { TextColumnDef, TextFamily } from '../family.js';
 import type { FinishedFlow } from '../meter.js';
-import { nameText } from '../service/bytes.js';
 import { classify, NameKind, ServiceProbe } from '../service/classify.js';
-import { dnsNameText } from '../service/dns.js';
+import { NameCache } from '../service/names-cache.js';
 import { findHost } from '../service/http.js';
 import { portService, SERVICE_NAMES, Svc } from '../service/names.js';
 
@@ -77,6 +76,8 @@ export class ServiceFamily implements TextFamily {
   /** Server name per slot (HAS_NAME set), '' otherwise; an array indexed by slot, as a Map's inserts cost more. */
   private names: string[] = [];
   private readonly probe = new ServiceProbe();
+  /** The strings of recent server names by their bytes (repeated names are not rebuilt). */
+  private readonly nameCache = new NameCache();
   private row: string[] | null = null;
 
   resize(capacity: number): void {
@@ -117,7 +118,7 @@ export class ServiceFamily implements TextFamily {
       if ((st & want) !== 0) {
         const span = this.probe.span;
         if (findHost(d, o, n, true, span)) {
-          this.names[slot] = nameText(d, span[0], span[1]);
+          this.names[slot] = this.nameCache.text(d, span[0], span[1], false);
           next = DONE | HAS_NAME;
         }
       }
@@ -137,7 +138,7 @@ export class ServiceFamily implements TextFamily {
       if (p.svc !== Svc.NONE) {
         r[ro + R_SVC] = p.svc;
         if (p.nameKind !== NameKind.NONE) {
-          const name = p.nameKind === NameKind.DNS ? dnsNameText(d, p.nameStart, p.nameLen) : nameText(d, p.nameStart, p.nameLen);
+          const name = this.nameCache.text(d, p.nameStart, p.nameLen, p.nameKind === NameKind.DNS);
           next = DONE;
           if (name !== '') {
             this.names[slot] = name;
