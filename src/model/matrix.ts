@@ -98,6 +98,15 @@ export function getColumn(m: FeatureMatrix, c: number, out?: Float64Array): Floa
 const BLOCK = 64;
 
 /**
+ * `bytes` bytes of memory that are not zeroed (`Buffer.allocUnsafeSlow`: recycled heap memory, where a zeroed
+ * allocation of megabytes costs fresh pages and their faults at every fit). Only for arrays that are written before
+ * they are read. Used by the scaler's transform and the tree's training buffers.
+ */
+export function uninitializedBuffer(bytes: number): ArrayBuffer {
+  return Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
+}
+
+/**
  * Column-major float64 copy (`cols × rows`): column `c` occupies `[c * rows, (c + 1) * rows)`.
  * Blocked transposition, cache-friendly for large tables.
  */

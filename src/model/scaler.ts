@@ -6,7 +6,7 @@
  * fitting on evaluation data leaks information into the model. Choosing the rows is the caller's job.
  */
 import { ModelError } from './errors.js';
-import type { FeatureMatrix } from './matrix.js';
+import { uninitializedBuffer, type FeatureMatrix } from './matrix.js';
 
 const EPS = 2.220446049250313e-16; // np.finfo(np.float64).eps
 
@@ -117,7 +117,7 @@ export class StandardScaler {
    */
   transform(X: FeatureMatrix): FeatureMatrix {
     this.checkInput(X);
-    const out = uninitializedFloat64(X.data.length);
+    const out = new Float64Array(uninitializedBuffer(X.data.length * 8)); // every value is written
     standardize(X.data, out, X.rows, X.cols, this._mean, this._scale);
     return { rows: X.rows, cols: X.cols, data: out, names: X.names.slice() };
   }
@@ -225,16 +225,6 @@ export class StandardScaler {
 
 /** Rows per block of the column-blocked passes (64 rows of 35 features: 18 KB). */
 const BLOCK_ROWS = 64;
-
-/**
- * A Float64Array of `length` whose memory is not zeroed (`Buffer.allocUnsafeSlow`: recycled heap memory,
- * where a zeroed allocation of megabytes costs fresh pages and their faults). Only for arrays that are
- * written in full before being read.
- */
-function uninitializedFloat64(length: number): Float64Array {
-  const bytes = Buffer.allocUnsafeSlow(length * 8);
-  return new Float64Array(bytes.buffer, bytes.byteOffset, length);
-}
 
 /**
  * Adds each column's finite values of the row-major `data` (`rows × cols`) to `sum` and their count to

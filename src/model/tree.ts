@@ -64,7 +64,7 @@
  * random forest's bootstrap counts); rows of weight 0 are left out, as scikit-learn's splitter does.
  */
 import { ModelError } from './errors.js';
-import type { FeatureMatrix } from './matrix.js';
+import { uninitializedBuffer, type FeatureMatrix } from './matrix.js';
 import { checkMatrix } from './scaler.js';
 
 /** Child index of a leaf (scikit-learn's `TREE_LEAF`). */
@@ -1230,7 +1230,7 @@ function prepareData(X: FeatureMatrix, y: Int32Array, labelBits: number, maxBins
   const n = X.rows;
   const d = X.cols;
   const data = X.data;
-  const chunk = new Float32Array(rawBuffer((n * Math.min(d, PREP_CHUNK) + 1) * 4)); // + 1: a sentinel slot (distinctIds)
+  const chunk = new Float32Array(uninitializedBuffer((n * Math.min(d, PREP_CHUNK) + 1) * 4)); // + 1: a sentinel slot (distinctIds)
   const bits = new Int32Array(chunk.buffer);
   const kind = new Uint8Array(d);
   const slot = new Int32Array(d);
@@ -1246,13 +1246,13 @@ function prepareData(X: FeatureMatrix, y: Int32Array, labelBits: number, maxBins
   const lowIds: Uint16Array[] = [];
   const idRank: Uint16Array[] = [];
   const uniqList: Float32Array[] = [];
-  let pairs = new Float64Array(shared ? new SharedArrayBuffer(n * d * 8) : rawBuffer(n * d * 8));
+  let pairs = new Float64Array(shared ? new SharedArrayBuffer(n * d * 8) : uninitializedBuffer(n * d * 8));
   const words = new Int32Array(pairs.buffer);
   let dP = 0;
   let tmp: Int32Array | null = null;
   const hist = new Int32Array(3 * RADIX_BUCKETS);
   const codes0 = rowCodes(y, labelBits);
-  let ids = new Uint16Array(rawBuffer(2 * n));
+  let ids = new Uint16Array(uninitializedBuffer(2 * n));
   for (let j0 = 0; j0 < d; j0 += PREP_CHUNK) {
     const j1 = Math.min(d, j0 + PREP_CHUNK);
     transposeColumnsF32(data, n, d, j0, j1, chunk);
@@ -1278,7 +1278,7 @@ function prepareData(X: FeatureMatrix, y: Int32Array, labelBits: number, maxBins
       if (nDistinct > maxBins || nDistinct < 0) {
         slot[c] = dP;
         if (nDistinct < 0) {
-          tmp ??= new Int32Array(rawBuffer(8 * n));
+          tmp ??= new Int32Array(uninitializedBuffer(8 * n));
           radixSortToPairs(bits, off, n, codes0, words, 2 * dP * n, tmp, hist);
         } else {
           const vs = new Float32Array(sc.vals.buffer, 0, nDistinct);
@@ -1291,7 +1291,7 @@ function prepareData(X: FeatureMatrix, y: Int32Array, labelBits: number, maxBins
       kind[c] = 1;
       slot[c] = lowIds.length;
       lowIds.push(ids);
-      ids = new Uint16Array(rawBuffer(2 * n));
+      ids = new Uint16Array(uninitializedBuffer(2 * n));
       const vs = new Float32Array(sc.vals.slice(0, nDistinct).buffer);
       const sorted = vs.slice().sort();
       idRank.push(ranksOf(vs, sorted));
@@ -1299,13 +1299,13 @@ function prepareData(X: FeatureMatrix, y: Int32Array, labelBits: number, maxBins
     }
   }
   // The lists of the dP high-cardinality columns are the buffer's first n·dP pairs. The rest is never
-  // written; a large zeroed allocation is mapped lazily by the system allocator (mmap), so those pages
+  // written nor read; a large allocation is mapped lazily by the system allocator (mmap), so those pages
   // usually take no memory, whereas copying the lists to an exact-size buffer costs a fresh buffer's page
   // faults (about as much as sorting them, measured on the lab flows).
   pairs = pairs.subarray(0, n * dP);
   const dH = lowIds.length;
   // Ranks of the histogram features, row-major.
-  const ranks = new Uint8Array(shared ? new SharedArrayBuffer(n * dH) : rawBuffer(n * dH));
+  const ranks = new Uint8Array(shared ? new SharedArrayBuffer(n * dH) : uninitializedBuffer(n * dH));
   const uniq = new Float32Array(dH * MAX_HIST_BINS);
   const card = new Int32Array(dH);
   for (let h = 0; h < dH; h++) {
@@ -1316,18 +1316,9 @@ function prepareData(X: FeatureMatrix, y: Int32Array, labelBits: number, maxBins
   return { kind, slot, dP, dH, pairs, vals: new Float32Array(pairs.buffer, 0, 2 * n * dP), codes: new Int32Array(pairs.buffer, 0, 2 * n * dP), ranks, uniq, card };
 }
 
-/**
- * `bytes` bytes of memory that are not zeroed (`Buffer.allocUnsafeSlow`: recycled heap memory, where a
- * zeroed allocation of megabytes costs fresh pages and their faults at every fit). Only for arrays that
- * are written before they are read (the never-written tail of the list buffer is never read).
- */
-function rawBuffer(bytes: number): ArrayBuffer {
-  return Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
-}
-
 /** Each row's list code, `row << labelBits | y[row]`. */
 function rowCodes(y: Int32Array, labelBits: number): Int32Array {
-  const codes = new Int32Array(rawBuffer(4 * y.length));
+  const codes = new Int32Array(uninitializedBuffer(4 * y.length));
   for (let i = 0; i < y.length; i++) codes[i] = (i << labelBits) | y[i]!;
   return codes;
 }
@@ -2462,8 +2453,8 @@ class TreeBuilder {
     }
     this.m = this.samples.length;
     this.mark = new Uint8Array(nodeSort ? 0 : n);
-    this.tC = new Int32Array(rawBuffer(nodeSort ? 0 : 4 * n));
-    this.tP = new Float64Array(rawBuffer(nodeSort ? 0 : 8 * (n + 1)));
+    this.tC = new Int32Array(uninitializedBuffer(nodeSort ? 0 : 4 * n));
+    this.tP = new Float64Array(uninitializedBuffer(nodeSort ? 0 : 8 * (n + 1)));
     this.colVals = colVals ?? new Float32Array(0);
     this.colRanks = colRanks ?? new Uint8Array(0);
     if (nodeSort) {
@@ -3012,7 +3003,7 @@ class TreeBuilder {
     const m = this.d - nConst;
     const need = this.compactMax * this.d;
     if (this.wsPairs.length < need) {
-      this.wsPairs = new Float64Array(rawBuffer(8 * need));
+      this.wsPairs = new Float64Array(uninitializedBuffer(8 * need));
       this.wsVals = new Float32Array(this.wsPairs.buffer);
       this.wsCodes = new Int32Array(this.wsPairs.buffer);
     }

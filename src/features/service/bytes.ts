@@ -68,7 +68,8 @@ export const MAX_NAME_CHARS = 255;
 
 /**
  * Text of `d[s, s + len)` as a server name: printable ASCII as is, any other byte (and `\`) escaped as
- * `\xHH`, cut at {@link MAX_NAME_CHARS}. Allocates the string (called once per flow that has a name).
+ * `\xHH`, cut at {@link MAX_NAME_CHARS}. Allocates the string (the service family calls it through its NameCache,
+ * so only for bytes not seen recently).
  */
 export function nameText(d: Uint8Array, s: number, len: number): string {
   let out = '';
