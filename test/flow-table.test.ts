@@ -137,4 +137,60 @@ describe('FlowTable', () => {
     expect(ended.length).toBe(refEnded.length);
     expect(ended).toEqual(refEnded);
   });
+
+  it('leaves a kept slot untouched until it is released, through growth and heavy reuse (sharedMemory)', () => {
+    let seed = 777;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const describeSlot = (t: FlowTable, slot: number) => `${t.srcPort(slot)}>${t.dstPort(slot)}:${t.fwdPackets(slot)}/${t.bwdPackets(slot)}@${t.firstSeenUs(slot)}-${t.lastSeenUs(slot)}`;
+    const atEnd: string[] = [], atRelease: string[] = [];
+    let pending: { slot: number; i: number }[] = [];
+    const plain: string[] = [];
+    const release = () => {
+      for (const p of pending) { atRelease[p.i] = describeSlot(table, p.slot); table.release(p.slot); }
+      pending = [];
+    };
+    const table = new FlowTable({
+      onFlowStart() {}, onPacket() {},
+      onFlowEnd(slot) {
+        atEnd.push(describeSlot(table, slot));
+        table.keep(slot);
+        pending.push({ slot, i: atEnd.length - 1 });
+        // Give slots back in batches of random size, sometimes while the flow is still ending.
+        if (rnd() < 0.01) release();
+      },
+    }, { idleTimeoutUs: 5000, initialCapacity: 16, sharedMemory: true });
+    const reference = new FlowTable({ onFlowStart() {}, onPacket() {}, onFlowEnd(slot) { plain.push(describeSlot(reference, slot)); } },
+      { idleTimeoutUs: 5000, initialCapacity: 16 });
+    expect(table.recordsBuffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(reference.recordsBuffer).toBeInstanceOf(ArrayBuffer);
+    for (let i = 0; i < 100_000; i++) {
+      const x = 1 + Math.floor(rnd() * 300), y = 1 + Math.floor(rnd() * 300);
+      if (x === y) continue;
+      const p = pkt({ t: i * 10, src: '10.0.0.1', dst: '10.0.0.1', sport: x, dport: y, proto: IpProto.UDP });
+      table.process(p);
+      reference.process(p);
+    }
+    table.flush();
+    reference.flush();
+    release();
+    expect(table.capacity).toBeGreaterThan(16); // grew while slots were kept
+    expect(atEnd.length).toBeGreaterThan(10_000);
+    expect(atEnd).toEqual(plain);
+    expect(atRelease).toEqual(atEnd);
+  });
+
+  it('refuses to keep a slot outside its end, and to release a slot twice or one never kept', () => {
+    let kept = -1;
+    const table = new FlowTable({ onFlowStart() {}, onPacket() {}, onFlowEnd(slot) { kept = slot; table.keep(slot); } }, { sharedMemory: true });
+    const u = (t: number, sport: number) => pkt({ t, src: '10.0.0.1', dst: '10.0.0.2', sport, dport: 53, proto: IpProto.UDP });
+    table.process(u(0, 1));
+    expect(() => table.keep(0)).toThrow(/slot 0 is not ending/);
+    expect(() => table.release(0)).toThrow(/slot 0 is not kept/);
+    table.flush();
+    expect(kept).toBe(0);
+    table.release(kept);
+    expect(() => table.release(kept)).toThrow(/not kept/);
+    table.process(u(10, 2)); // reuses the released slot
+    expect(table.size).toBe(1);
+  });
 });

@@ -173,6 +173,43 @@ describe('ThreadedFlowCsvWriter string table', () => {
   });
 });
 
+describe('ThreadedFlowCsvWriter with shared records (extract --threads 1)', () => {
+  it('gives the one-thread bytes while the flow table grows with slots kept, and across two meters in a row', async () => {
+    // The worker runs compiled code: use dist/ (built by pretest).
+    const d = (m: string) => join(REPO, 'dist', m);
+    const { ThreadedFlowCsvWriter } = await import(d('dataset/csv-thread.js')) as typeof import('../src/dataset/csv-thread.js');
+    const { FlowCsvWriter } = await import(d('dataset/csv.js')) as typeof import('../src/dataset/csv.js');
+    const { extractCapture } = await import(d('features/extract.js')) as typeof import('../src/features/extract.js');
+    const { createFeatureSet } = await import(d('features/registry.js')) as typeof import('../src/features/registry.js');
+    const Sink = (await import(d('dataset/output.js')) as typeof import('../src/dataset/output.js')).OutputSink;
+    const cap = join(REPO, 'datasets/lab-excerpt/capture.pcap');
+    const set = createFeatureSet();
+    const names = set.features.map((f) => f.name), textNames = set.textColumns.map((c) => c.name);
+    // 16 slots at first: the table doubles several times while up to 9 batches of flows are kept.
+    const meter = { initialCapacity: 16 };
+    const one = join(tmp, 'shared-one.csv'), two = join(tmp, 'shared-two.csv');
+    const s1 = Sink.open(one), w1 = new FlowCsvWriter(s1, names, textNames, true);
+    for (let k = 0; k < 2; k++) await extractCapture(cap, (f) => w1.write(f, `run${k}`), meter);
+    s1.close();
+    const deferred = { ...meter, deferNumeric: true, deferText: true, shareRecords: true };
+    const s2 = Sink.open(two), w2 = new ThreadedFlowCsvWriter(s2, names, textNames, true, {}, undefined, deferred);
+    let capacity = 0;
+    for (let k = 0; k < 2; k++) {
+      await extractCapture(cap, (f) => {
+        w2.write(f, `run${k}`);
+        capacity = Math.max(capacity, f.recordsVersion);
+      }, deferred);
+    }
+    await w2.close();
+    s2.close();
+    expect(capacity).toBeGreaterThanOrEqual(4); // the records were replaced at least 4 times (growth) in a run
+    const a = readFileSync(one, 'utf8');
+    expect(a.split('\n').length).toBeGreaterThan(2 * 3000); // 3,927 flows per run
+    expect(a).toMatch(/,run1\n$/);
+    expect(readFileSync(two, 'utf8')).toBe(a);
+  });
+});
+
 describe('extract --threads N with several captures (one worker per capture)', () => {
   /** Splits the shipped capture into `n` consecutive pcaps (the link type and snaplen of the original). */
   function split(n: number): string[] {

@@ -5,7 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FeatureFinalizer } from '../features/finalize.js';
-import { FLOW_ID_WIDTH, FlowIdsView } from '../features/meter.js';
+import { FLOW_ID_WIDTH, FlowIdsView, writeFlowIds } from '../features/meter.js';
+import { FlowRecordView } from '../flow/table.js';
 import { BATCH_ROWS, type CsvBatch, type CsvThreadInit } from './csv-thread.js';
 import type { CsvFlowRow } from './csv.js';
 import { FlowCsvWriter } from './csv.js';
@@ -52,11 +53,17 @@ const finalizer = init.deferred ? new FeatureFinalizer(init.deferred) : null;
 const rowFeatures = new Float64Array(finalizer ? finalizer.featureCount : 0);
 /** Text columns computed here from record copies (deferText), not sent as codes. */
 const textDeferred = new Uint8Array(textWidth);
-if (finalizer && init.deferred?.deferText) {
-  finalizer.useTextRecords(init.textRecords);
+/** With a meter that shares its records: records are read where the meter keeps them (see CsvBatch.records). */
+const shared = init.deferred?.shareRecords === true;
+if (finalizer && (init.deferred?.deferText || shared)) {
+  if (!shared) finalizer.useTextRecords(init.textRecords);
   for (const p of finalizer.deferredTextPositions) textDeferred[p] = 1;
 }
 const deferText = textDeferred.includes(1);
+/** With a meter that shares its records: the (slot, reason) ring, the meter's table records, one row's identifiers. */
+const slots = new Int32Array(init.slots);
+let table: FlowRecordView | null = null;
+const rowIds = new Float64Array(FLOW_ID_WIDTH);
 const row = new BatchRow(new Float64Array(0), []);
 /** The string table (see CsvBatch), and one row's text columns + label decoded from it. */
 let strings: string[] = [];
@@ -76,9 +83,27 @@ parentPort!.on('message', (m: CsvBatch | { end: true }) => {
     if (!failed && writer) {
       if (m.reset) strings = [];
       for (const s of m.newStrings) strings.push(s);
+      row.text = rowText;
+      if (shared) {
+        if (m.records) {
+          finalizer!.useShared(m.records);
+          table = new FlowRecordView(m.records.table);
+        }
+        row.ids = rowIds;
+        row.at = 0;
+        row.features = rowFeatures;
+        for (let r = m.slot * BATCH_ROWS, end = r + m.rows; r < end; r++) {
+          const slot = slots[2 * r];
+          writeFlowIds(table!, slot, slots[2 * r + 1], rowIds, 0);
+          finalizer!.finalizeSlot(slot, rowFeatures);
+          for (let i = 0, o = r * textWidth; i < textWidth; i++) if (textDeferred[i] === 0) rowText[i] = strings[codes[o + i]];
+          finalizer!.finalizeText(slot, rowText);
+          writer.write(row, init.withLabel ? rowText[textWidth - 1] : undefined);
+        }
+        return;
+      }
       row.ids = ids;
       row.features = features;
-      row.text = rowText;
       for (let r = m.slot * BATCH_ROWS, end = r + m.rows; r < end; r++) {
         row.at = r * FLOW_ID_WIDTH;
         if (finalizer) {

@@ -13,11 +13,18 @@
  * filling a slot the main thread waits (Atomics.wait) until the worker has finished the batch that used it last, so
  * memory stays bounded whatever the speed of the disk or pipe.
  *
+ * With a meter that shares its records ({@link MeterOptions.shareRecords}) nothing of the flow is copied: the batch
+ * holds each flow's slot and end reason, the main thread keeps the slot ({@link FinishedFlow.keep}) and the worker
+ * reads the flow's identifiers, numeric records and connection-state record where the meter left them. Flows end
+ * after their idle or linger timeout, when their records have long left the cache: reading them (cache misses, about
+ * 0.7 s of the main thread on the 1M-flow benchmark capture when they were copied) is then the worker's. Once the
+ * worker has finished a batch, the main thread gives its slots back to the meter ({@link FinishedFlow.release}).
+ *
  * A write error on the worker (disk full, closed pipe) is reported on the main thread as the same
  * {@link OutputError} the single-thread path raises: at the next batch, or at {@link ThreadedFlowCsvWriter.close}.
  */
 import { Worker } from 'node:worker_threads';
-import type { FinishedFlow } from '../features/meter.js';
+import type { FinishedFlow, SharedFlowRecords } from '../features/meter.js';
 import { FeatureFinalizer } from '../features/finalize.js';
 import type { MeterOptions } from '../features/meter.js';
 import { FLOW_ID_WIDTH } from '../features/meter.js';
@@ -50,6 +57,8 @@ export interface CsvThreadInit {
   deferred: MeterOptions | null;
   /** With `deferred.deferText`: per text family with a copyable record, the ring of record copies (see CsvBatch). */
   textRecords: SharedArrayBuffer[];
+  /** With `deferred.shareRecords`: the ring of (slot, end reason) pairs, Int32, two per row (see CsvBatch). */
+  slots: SharedArrayBuffer;
   /** The batch ring: {@link MAX_BATCHES_IN_FLIGHT} slots of ids (Float64), features (Float64) and text codes (Int32). */
   ids: SharedArrayBuffer;
   features: SharedArrayBuffer;
@@ -76,6 +85,12 @@ export interface CsvBatch {
   rows: number;
   newStrings: string[];
   reset: boolean;
+  /**
+   * With a meter that shares its records: the meter's records, when they are not those of the previous batch (first
+   * batch, table growth, next capture). Row r's flow is then slot `slots[2 · (slot · BATCH_ROWS + r)]` of them, its
+   * end reason the next number.
+   */
+  records?: SharedFlowRecords;
 }
 
 /** Distinct strings remembered per text column (see ThreadedFlowCsvWriter.recentText). */
@@ -107,6 +122,17 @@ export class ThreadedFlowCsvWriter {
   private readonly ids: Float64Array;
   private readonly features: Float64Array;
   private readonly text: Int32Array;
+  /** Shared-records mode (see the module comment): the (slot, reason) ring, and per ring slot the flow whose slots it holds. */
+  private readonly shared: boolean;
+  private readonly slots: Int32Array;
+  private readonly ringOwner: (FinishedFlow | null)[] = new Array<FinishedFlow | null>(MAX_BATCHES_IN_FLIGHT).fill(null);
+  private readonly ringRows = new Int32Array(MAX_BATCHES_IN_FLIGHT);
+  /** Batches whose slots went back to their meter. */
+  private released = 0;
+  /** The meter (its reused FinishedFlow) of the rows being batched, its records' version, records to send. */
+  private owner: FinishedFlow | null = null;
+  private version = -1;
+  private recordsToSend: SharedFlowRecords | null = null;
   /** String → code in the worker's table, and the strings added since the last batch. */
   private readonly codes = new Map<string, number>();
   private newStrings: string[] = [];
@@ -143,10 +169,12 @@ export class ThreadedFlowCsvWriter {
     this.featureIndex = Int32Array.from(layout.featureIndices ?? featureNames.map((_, i) => i));
     this.nFeatures = this.featureIndex.length;
     const finalizer = deferred ? new FeatureFinalizer(deferred) : null;
-    this.featureWidth = finalizer ? finalizer.recordWidth : this.nFeatures;
+    this.shared = deferred?.shareRecords === true;
+    // Shared records: no record crosses in the batch.
+    this.featureWidth = this.shared ? 0 : finalizer ? finalizer.recordWidth : this.nFeatures;
     this.textDeferred = new Uint8Array(textNames.length);
-    if (finalizer && deferred?.deferText) {
-      this.textRecordWords = finalizer.textRecordWords;
+    if (finalizer && (deferred?.deferText || this.shared)) {
+      if (!this.shared) this.textRecordWords = finalizer.textRecordWords;
       for (const p of finalizer.deferredTextPositions) this.textDeferred[p] = 1;
     }
     this.textWidth = textNames.length + (withLabel ? 1 : 0);
@@ -156,7 +184,9 @@ export class ThreadedFlowCsvWriter {
     this.control = new Int32Array(control);
     this.errorText = new Uint8Array(error);
     const slots = MAX_BATCHES_IN_FLIGHT * BATCH_ROWS;
-    const ids = new SharedArrayBuffer(slots * FLOW_ID_WIDTH * 8);
+    const ids = new SharedArrayBuffer(this.shared ? 8 : slots * FLOW_ID_WIDTH * 8);
+    const slotRing = new SharedArrayBuffer(this.shared ? slots * 2 * 4 : 4);
+    this.slots = new Int32Array(slotRing);
     const features = new SharedArrayBuffer(slots * Math.max(1, this.featureWidth) * 8);
     const text = new SharedArrayBuffer(slots * Math.max(1, this.textWidth) * 4);
     const textRecords = this.textRecordWords.map((w) => new SharedArrayBuffer(slots * w * 4));
@@ -165,10 +195,10 @@ export class ThreadedFlowCsvWriter {
     this.features = new Float64Array(features);
     this.text = new Int32Array(text);
     const init: CsvThreadInit = deferred
-      ? { fd: sink.fd, path: sink.path, featureNames, textNames, withLabel, layout, deferred, textRecords, ids, features, text, control, error }
+      ? { fd: sink.fd, path: sink.path, featureNames, textNames, withLabel, layout, deferred, textRecords, slots: slotRing, ids, features, text, control, error }
       : {
         fd: sink.fd, path: sink.path, featureNames: Array.from(this.featureIndex, (i) => featureNames[i]), textNames, withLabel,
-        layout: { ...layout, featureIndices: undefined }, deferred: null, textRecords: [], ids, features, text, control, error,
+        layout: { ...layout, featureIndices: undefined }, deferred: null, textRecords: [], slots: slotRing, ids, features, text, control, error,
       };
     this.worker = new Worker(new URL('./csv-thread-worker.js', import.meta.url), { workerData: init });
     this.finished = new Promise<void>((resolve, reject) => {
@@ -185,7 +215,10 @@ export class ThreadedFlowCsvWriter {
    * the slot before (fewer than {@link MAX_BATCHES_IN_FLIGHT} batches in flight).
    */
   private newBatch(): void {
-    for (let n = Atomics.load(this.control, IN_FLIGHT); n >= MAX_BATCHES_IN_FLIGHT; n = Atomics.load(this.control, IN_FLIGHT)) {
+    for (;;) {
+      const n = Atomics.load(this.control, IN_FLIGHT);
+      this.releaseFinished(this.sent - n);
+      if (n < MAX_BATCHES_IN_FLIGHT) break;
       Atomics.wait(this.control, IN_FLIGHT, n, 1000);
       this.checkError();
     }
@@ -193,6 +226,17 @@ export class ThreadedFlowCsvWriter {
     this.slot = this.sent % MAX_BATCHES_IN_FLIGHT;
     this.newStrings = [];
     this.reset = false;
+  }
+
+  /** Gives the slots of batches the worker has finished (the first `done` sent) back to their meter. */
+  private releaseFinished(done: number): void {
+    for (; this.released < done; this.released++) {
+      const k = this.released % MAX_BATCHES_IN_FLIGHT, owner = this.ringOwner[k];
+      if (owner === null) continue;
+      const slots = this.slots, base = k * BATCH_ROWS * 2;
+      for (let r = 0, n = this.ringRows[k]; r < n; r++) owner.release(slots[base + 2 * r]);
+      this.ringOwner[k] = null;
+    }
   }
 
   /** Code of `s` in the worker's string table, adding it to the batch's new strings when unseen. */
@@ -215,6 +259,24 @@ export class ThreadedFlowCsvWriter {
       this.recentText.fill(undefined);
       this.reset = true;
     }
+    if (this.shared) {
+      const f = flow as FinishedFlow;
+      if (f !== this.owner) {
+        this.send(); // the rows so far are another meter's slots
+        this.owner = f;
+        this.version = -1;
+      }
+      if (f.recordsVersion !== this.version) {
+        this.version = f.recordsVersion;
+        this.recordsToSend = f.records();
+      }
+      const r = this.slot * BATCH_ROWS + this.rows;
+      this.slots[2 * r] = f.slot;
+      this.slots[2 * r + 1] = f.reason;
+      f.keep();
+      this.writeText(f, r, label);
+      return;
+    }
     const r = this.slot * BATCH_ROWS + this.rows;
     flow.writeIds(this.ids, r * FLOW_ID_WIDTH);
     if (this.deferred) flow.writeRecord!(this.features, r * this.featureWidth);
@@ -223,6 +285,11 @@ export class ThreadedFlowCsvWriter {
       for (let i = 0; i < fi.length; i++) out[fo + i] = f[fi[i]];
     }
     for (let k = 0; k < this.textRecords.length; k++) flow.writeTextRecord!(k, this.textRecords[k], r * this.textRecordWords[k]);
+    this.writeText(flow, r, label);
+  }
+
+  /** Codes row r's text columns the worker does not compute, and the label; ends the batch when it is full. */
+  private writeText(flow: Pick<FinishedFlow, 'text'>, r: number, label: string | undefined): void {
     const t = this.text, o = r * this.textWidth, src = flow.text, deferredText = this.textDeferred;
     for (let i = 0; i < src.length; i++) {
       if (deferredText[i] === 0) t[o + i] = this.columnCode(i, src[i]); // else computed by the worker
@@ -251,6 +318,12 @@ export class ThreadedFlowCsvWriter {
     // The worker decrements and notifies after each batch.
     Atomics.add(this.control, IN_FLIGHT, 1);
     const batch: CsvBatch = { slot: this.slot, rows: this.rows, newStrings: this.newStrings, reset: this.reset };
+    if (this.recordsToSend) {
+      batch.records = this.recordsToSend;
+      this.recordsToSend = null;
+    }
+    this.ringOwner[this.slot] = this.owner;
+    this.ringRows[this.slot] = this.rows;
     this.worker.postMessage(batch);
     this.sent++;
     this.newBatch();

@@ -65,7 +65,8 @@ export interface TextColumnDef {
 export interface TextFamily {
   readonly name: string;
   readonly columns: readonly TextColumnDef[];
-  resize(capacity: number): void;
+  /** Makes the per-slot state cover slots [0, capacity); records in SharedArrayBuffers when `shared` (and recordBytes is set). */
+  resize(capacity: number, shared?: boolean): void;
   onInit(slot: number, pkt: DecodedPacket): void;
   onUpdate(slot: number, pkt: DecodedPacket, dir: 0 | 1): void;
   /** Writes column i's text to `out[pos[i]]`. */
@@ -78,6 +79,11 @@ export interface TextFamily {
   readonly recordBytes?: number;
   /** Copies the record of `slot` ({@link recordBytes} bytes) to `out` from 32-bit word `o` on. */
   writeRecord?(slot: number, out: Uint32Array, o: number): void;
-  /** From now on reads records from `buf` (record i at byte i · {@link recordBytes}), e.g. copies in a batch. */
+  /**
+   * From now on reads records from `buf` (record i at byte i · {@link recordBytes}): copies in a batch, or the
+   * meter's own records shared with another thread ({@link import('./meter.js').SharedFlowRecords}).
+   */
   useRecords?(buf: ArrayBufferLike): void;
+  /** The buffer of the family's own per-slot records (record of slot s at byte s · {@link recordBytes}). */
+  recordsBuffer?(): ArrayBufferLike;
 }

@@ -7,8 +7,9 @@
  * same family code reads the same record values.
  */
 import type { FlowTotals } from '../flow/table.js';
+import { FlowRecordView } from '../flow/table.js';
 import type { TextFamily } from './family.js';
-import type { MeterOptions } from './meter.js';
+import type { MeterOptions, SharedFlowRecords } from './meter.js';
 import { RECORD_TOTALS, unrolled } from './meter.js';
 import { createFeatureSet } from './registry.js';
 import { FlowState } from './state.js';
@@ -29,6 +30,8 @@ export class FeatureFinalizer implements FlowTotals {
   /** Text-row positions the deferred text families fill (the others come from elsewhere). */
   readonly deferredTextPositions: readonly number[];
   private readonly textExpire: (slot: number, table: FlowTotals, text: string[]) => void;
+  /** After {@link useShared}: the meter's flow-table records, which give the totals instead of a copied record. */
+  private table: FlowRecordView | null = null;
 
   /**
    * @param opts the meter's options (feature options and skipFamilies must match the meter's, so the record
@@ -60,9 +63,29 @@ export class FeatureFinalizer implements FlowTotals {
     this.textFamilies.forEach((f, k) => f.useRecords!(buffers[k]));
   }
 
-  /** Writes the deferred text columns of record `index` into `text` (registry text order; see useTextRecords). */
+  /**
+   * Reads records from a meter's shared memory from now on ({@link import('./meter.js').MeterOptions.shareRecords}):
+   * {@link finalizeSlot} and {@link finalizeText} then take the kept flow's slot. Call again with the buffers the
+   * meter hands out after its table grew; {@link finalize} is not to be used afterwards.
+   */
+  useShared(records: SharedFlowRecords): void {
+    this.state.f64 = new Float64Array(records.state);
+    this.state.stride = records.stateStride;
+    this.table = new FlowRecordView(records.table);
+    this.useTextRecords(records.text);
+  }
+
+  /** Writes the numeric features of the kept flow in `slot` (see {@link useShared}) into `row` (registry order). */
+  finalizeSlot(slot: number, row: Float64Array): void {
+    this.expireAll(slot, this.table!, row);
+  }
+
+  /**
+   * Writes the deferred text columns of record `index` into `text` (registry text order; see useTextRecords), or
+   * of the kept flow in slot `index` after {@link useShared}.
+   */
   finalizeText(index: number, text: string[]): void {
-    this.textExpire(index, this, text);
+    this.textExpire(index, this.table ?? this, text);
   }
 
   /**

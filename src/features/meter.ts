@@ -8,7 +8,7 @@ import type { DecodeRules } from '../decode/decoder.js';
 import { Decoder } from '../decode/decoder.js';
 import { DecodedPacket } from '../decode/types.js';
 import { formatAddress } from '../flow/key.js';
-import type { EndReasonCode, FlowObserver, FlowTableOptions } from '../flow/table.js';
+import type { EndReasonCode, FlowObserver, FlowRecordView, FlowTableOptions } from '../flow/table.js';
 import { END_REASON_NAMES, FlowTable } from '../flow/table.js';
 import type { NfstreamFeatureOptions } from './families/nfstream.js';
 import type { TextFamily } from './family.js';
@@ -42,6 +42,28 @@ export interface MeterOptions extends FlowTableOptions, FeatureOptions, Nfstream
    * {@link FinishedFlow.writeTextRecord} and computes the text with a FeatureFinalizer.
    */
   deferText?: boolean;
+  /**
+   * Keep the per-flow records (flow table, numeric families' {@link FlowState}, text families with copyable
+   * records) in shared memory, so that a consumer can hand a finished flow to another thread without copying it:
+   * it calls {@link FinishedFlow.keep} during the callback, the other thread reads the records through
+   * {@link FinishedFlow.records} (the flow's slot is {@link FinishedFlow.slot}), and the consumer gives the slot
+   * back with {@link FinishedFlow.release} once that thread is done. Default false.
+   */
+  shareRecords?: boolean;
+}
+
+/**
+ * A meter's per-flow records in shared memory ({@link MeterOptions.shareRecords}), for reading kept flows on another
+ * thread: the flow table's slot records (read them with a {@link FlowRecordView}), the numeric families' records
+ * ({@link FlowState}: slot s at doubles [s · stateStride, …)) and the copyable text-family records (registry
+ * order, as {@link import('./finalize.js').FeatureFinalizer.useShared} expects). Replaced when the table grows
+ * (see {@link FinishedFlow.recordsVersion}); earlier buffers keep the kept flows' records.
+ */
+export interface SharedFlowRecords {
+  table: SharedArrayBuffer;
+  state: SharedArrayBuffer;
+  stateStride: number;
+  text: SharedArrayBuffer[];
 }
 
 /**
@@ -51,6 +73,8 @@ export interface MeterOptions extends FlowTableOptions, FeatureOptions, Nfstream
 export class FinishedFlow {
   slot = -1;
   reason: EndReasonCode = 0;
+  /** Changes whenever {@link records} would return other buffers (the flow table grew). */
+  recordsVersion = 0;
   /** {@link features} and {@link text} hold this flow only, from index 0. */
   readonly featureOffset = 0;
   readonly textOffset = 0;
@@ -61,12 +85,43 @@ export class FinishedFlow {
     private readonly state: FlowState = new FlowState(),
     /** The text families with copyable records ({@link TextFamily.recordBytes}), in registry order. */
     private readonly textRecords: readonly TextFamily[] = [],
+    /**
+     * Doubles of a record {@link writeRecord} copies: the record's start up to the end of the last family that runs
+     * (families skipped with {@link MeterOptions.skipFamilies} at the end of the record are not copied).
+     */
+    private readonly recordDoubles: number = state.size,
   ) {}
 
   /**
    * Copies the record of the `k`-th text family with a copyable record (registry order; see
    * {@link MeterOptions.deferText}) to `out` from 32-bit word `o` on (`recordBytes / 4` words).
    */
+  /**
+   * Keeps this flow's slot: its records stay unchanged (and the slot unused) until {@link release}, so another
+   * thread can read them through {@link records}.
+   * @throws Error unless the meter runs with {@link MeterOptions.shareRecords}
+   */
+  keep(): void {
+    if (!this.table.sharedMemory) throw new Error('FinishedFlow.keep needs a meter with shareRecords');
+    this.table.keep(this.slot);
+  }
+
+  /** Gives back a slot kept with {@link keep} (its flow has been read). @throws Error for a slot not kept */
+  release(slot: number): void {
+    this.table.release(slot);
+  }
+
+  /** The meter's current shared records (see {@link SharedFlowRecords}); allocates: call when {@link recordsVersion} changes. */
+  records(): SharedFlowRecords {
+    if (!this.table.sharedMemory) throw new Error('FinishedFlow.records needs a meter with shareRecords');
+    return {
+      table: this.table.recordsBuffer as SharedArrayBuffer,
+      state: this.state.f64.buffer as SharedArrayBuffer,
+      stateStride: this.state.stride,
+      text: this.textRecords.map((f) => f.recordsBuffer!() as SharedArrayBuffer),
+    };
+  }
+
   writeTextRecord(k: number, out: Uint32Array, o: number): void {
     this.textRecords[k].writeRecord!(this.slot, out, o);
   }
@@ -75,11 +130,15 @@ export class FinishedFlow {
    * Copies what the numeric families need to compute this flow's features, for a
    * {@link import('./finalize.js').FeatureFinalizer} built with the meter's options: the flow's record (the
    * {@link FlowState.size} doubles the families reserved) at `out[o …]`, then first and last packet time (µs)
-   * and forward and backward packet counts ({@link RECORD_TOTALS} numbers).
+   * and forward and backward packet counts ({@link RECORD_TOTALS} numbers) at `out[o + size …]`. The doubles of
+   * skipped families at the record's end are not written (out keeps what it held there; the finalizer does not
+   * read them).
    */
   writeRecord(out: Float64Array, o: number): void {
     const st = this.state, a = st.f64, n = st.size, from = this.slot * st.stride, t = this.table, s = this.slot;
-    out.set(a.subarray(from, from + n), o); // memcpy: the record is usually cold, wide copies overlap the misses
+    // memcpy. The copy's cost is mostly misses on `out` (memory the formatting thread read last): fewer doubles,
+    // fewer lines to take over.
+    out.set(a.subarray(from, from + this.recordDoubles), o);
     out[o + n] = t.firstSeenUs(s);
     out[o + n + 1] = t.lastSeenUs(s);
     out[o + n + 2] = t.fwdPackets(s);
@@ -116,22 +175,30 @@ export class FinishedFlow {
    * time (whole seconds, nanoseconds), end reason. {@link flowIdsText} turns them back into text.
    */
   writeIds(out: Float64Array, o: number): void {
-    const t = this.table, s = this.slot, w = t.words, a = t.srcAddrOffset(s), b = t.dstAddrOffset(s);
-    for (let k = 0; k < 4; k++) { out[o + k] = w[a + k]; out[o + 4 + k] = w[b + k]; }
-    out[o + 8] = t.ipVersion(s);
-    out[o + 9] = t.srcPort(s);
-    out[o + 10] = t.dstPort(s);
-    out[o + 11] = t.protocol(s);
-    out[o + 12] = t.vlanId(s);
-    out[o + 13] = t.firstSec(s);
-    out[o + 14] = t.firstNsec(s);
-    out[o + 15] = this.reason;
+    writeFlowIds(this.table, this.slot, this.reason, out, o);
   }
 
   /** CICFlowMeter's Flow ID: `src-dst-srcport-dstport-protocol`. */
   get flowId(): string { return `${this.srcIp}-${this.dstIp}-${this.srcPort}-${this.dstPort}-${this.protocol}`; }
   /** First packet time as ISO 8601 UTC with microseconds, e.g. 2026-11-22T03:05:53.123456Z. */
   get timestamp(): string { return isoMicros(this.firstSec, this.firstNsec); }
+}
+
+/**
+ * Writes the identifiers of the flow in `slot` of `t` as {@link FLOW_ID_WIDTH} numbers at `out[o …]` (see
+ * {@link FinishedFlow.writeIds}), `reason` last.
+ */
+export function writeFlowIds(t: FlowRecordView, s: number, reason: number, out: Float64Array, o: number): void {
+  const w = t.words, a = t.srcAddrOffset(s), b = t.dstAddrOffset(s);
+  for (let k = 0; k < 4; k++) { out[o + k] = w[a + k]; out[o + 4 + k] = w[b + k]; }
+  out[o + 8] = t.ipVersion(s);
+  out[o + 9] = t.srcPort(s);
+  out[o + 10] = t.dstPort(s);
+  out[o + 11] = t.protocol(s);
+  out[o + 12] = t.vlanId(s);
+  out[o + 13] = t.firstSec(s);
+  out[o + 14] = t.firstNsec(s);
+  out[o + 15] = reason;
 }
 
 /** Numbers {@link FinishedFlow.writeRecord} writes after the record: first/last seen µs, forward/backward packets. */
@@ -242,24 +309,33 @@ export class FlowMeter implements FlowObserver {
   private readonly textRow: string[];
   private readonly flow: FinishedFlow;
   /** Per-flow records of the numeric families. */
-  private readonly state = new FlowState();
+  private readonly state: FlowState;
 
   constructor(private readonly onFlow: (flow: FinishedFlow) => void, opts: MeterOptions = {}) {
+    const shared = opts.shareRecords ?? false;
+    this.state = new FlowState(shared);
     this.decoder = new Decoder({ decodeTunnels: opts.decodeTunnels ?? true, rules: opts.decodeRules });
     this.featureSet = createFeatureSet(opts);
-    this.table = new FlowTable(this, opts);
+    this.table = new FlowTable(this, { ...opts, sharedMemory: shared });
     this.row = new Float64Array(this.featureSet.features.length);
     this.textRow = new Array<string>(this.featureSet.textColumns.length).fill('');
+    const skip = new Set(opts.skipFamilies ?? []);
+    // Bind in registry order, noting where each family's doubles end: the record copy stops at the last running one.
+    let recordDoubles = 0;
+    for (const f of this.featureSet.families) {
+      f.bind(this.state);
+      if (!skip.has(f.name)) recordDoubles = this.state.size;
+    }
     this.flow = new FinishedFlow(this.table, this.row, this.textRow, this.state,
-      this.featureSet.textFamilies.filter((f) => f.recordBytes !== undefined));
-    for (const f of this.featureSet.families) f.bind(this.state);
+      this.featureSet.textFamilies.filter((f) => f.recordBytes !== undefined), recordDoubles);
     const resize = (cap: number): void => {
       this.state.resize(cap);
-      for (const f of this.featureSet.textFamilies) f.resize(cap);
+      for (const f of this.featureSet.textFamilies) f.resize(cap, shared);
+      this.flow.recordsVersion++;
     };
     resize(this.table.capacity);
     this.table.onResize = resize;
-    const fs = this.featureSet, skip = new Set(opts.skipFamilies ?? []);
+    const fs = this.featureSet;
     const run = fs.families.map((_, i) => i).filter((i) => !skip.has(fs.families[i].name));
     const all = [...run.map((i) => fs.families[i]), ...fs.textFamilies];
     // At the end of a flow: the numeric families unless deferNumeric, the text families except those deferText

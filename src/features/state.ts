@@ -19,6 +19,9 @@ export class FlowState {
   capacity = 0;
   private reserved = 0;
 
+  /** @param shared keep the records in a SharedArrayBuffer (another thread reads them; see MeterOptions.shareRecords) */
+  constructor(readonly shared = false) {}
+
   /** Doubles reserved so far (the used part of each record; {@link stride} rounds it up). */
   get size(): number { return this.reserved; }
 
@@ -37,7 +40,8 @@ export class FlowState {
   /** Makes the records cover slots [0, capacity), keeping existing values (new records are zero). */
   resize(capacity: number): void {
     if (capacity <= this.capacity) return;
-    const b = new Float64Array(capacity * this.stride);
+    const n = capacity * this.stride;
+    const b = this.shared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n);
     b.set(this.f64);
     this.f64 = b;
     this.capacity = capacity;

@@ -37,7 +37,12 @@ export interface FlowObserver {
   onFlowStart(slot: number, pkt: DecodedPacket): void;
   /** Every packet of the flow, the first one included. `dir` 0 = forward (initiator → responder), 1 = backward. */
   onPacket(slot: number, pkt: DecodedPacket, dir: 0 | 1): void;
-  /** The flow ends; the slot's arrays are valid until this returns, then the slot is reused. */
+  /**
+   * The flow ends. The slot's records are valid until this returns, then the slot is reused, unless the observer
+   * calls {@link FlowTable.keep} during the call (e.g. another thread reads the records from shared memory, see
+   * {@link FlowTableOptions.sharedMemory}): the records then stay unchanged until it gives the slot back with
+   * {@link FlowTable.release}.
+   */
   onFlowEnd(slot: number, reason: EndReasonCode): void;
 }
 
@@ -87,6 +92,12 @@ export interface FlowTableOptions {
    * false.
    */
   keyByTunnel?: boolean;
+  /**
+   * Keep the slot records in SharedArrayBuffers (also when the table grows), so that another thread can read the
+   * records of flows kept by the observer ({@link FlowObserver.onFlowEnd}) through a {@link FlowRecordView} of
+   * {@link FlowTable.recordsBuffer}. Default false.
+   */
+  sharedMemory?: boolean;
 }
 
 /** Rewrites the time fields of `pkt` to `us` µs since the epoch (for {@link FlowTableOptions.monotonicTime}). */
@@ -110,7 +121,7 @@ const LIVE = 0, LINGER = 1;
  * backward packets, sequence number (0–47); uint32 first nanoseconds (48), int32 LRU prev/next (52, 56);
  * uint32 initiator address words (64–79), responder address words (80–95), key hash (96); uint16 initiator
  * port (100), responder port (102), VLAN id (104); uint8 protocol (106), IP version (107), tunnel key (108),
- * TCP termination bits (109), list (110; 255 = free). The lookup's key fields share the record's second
+ * TCP termination bits (109), list (110; 255 = free, 254 = ended and kept by the observer). The lookup's key fields share the record's second
  * 64 bytes.
  */
 const SLOT_BYTES = 128;
@@ -126,11 +137,18 @@ const H_SRC_PORT = 50, H_DST_PORT = 51, H_VLAN = 52;
 const B_PROTO = 106, B_IPV = 107, B_TUNNEL = 108, B_TCP = 109, B_LIST = 110;
 
 /**
- * A new buffer of `bytes` bytes starting with the bytes of `old` (absent: all zero), for per-slot records that grow
- * with the flow table (the table's own, and the families' in {@link FlowTable.onResize}).
+ * {@link B_LIST} values of a slot that holds no live flow: free, kept by the observer after its flow ended, and
+ * ending (during {@link FlowObserver.onFlowEnd}).
  */
-export function grownBuffer(old: Uint8Array | undefined, bytes: number): ArrayBuffer {
-  const buf = new ArrayBuffer(bytes);
+const FREE = 255, KEPT = 254, ENDING = 253;
+
+/**
+ * A new buffer of `bytes` bytes starting with the bytes of `old` (absent: all zero), for per-slot records that grow
+ * with the flow table (the table's own, and the families' in {@link FlowTable.onResize}); a SharedArrayBuffer when
+ * `shared`.
+ */
+export function grownBuffer(old: Uint8Array<ArrayBufferLike> | undefined, bytes: number, shared = false): ArrayBuffer | SharedArrayBuffer {
+  const buf = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
   if (old) new Uint8Array(buf).set(old);
   return buf;
 }
@@ -147,13 +165,76 @@ export interface FlowTotals {
 }
 
 /**
+ * Read access to flow-table slot records (identifiers, times, packet counts) by slot: the {@link FlowTable} itself,
+ * or a view of its {@link FlowTable.recordsBuffer} on another thread (valid for the slots the observer kept).
+ */
+export class FlowRecordView implements FlowTotals {
+  /** Float64 view of the slot records (replaced when the table grows: do not keep it across packets). */
+  protected f64!: Float64Array;
+  /**
+   * Uint32 view of the slot records; a slot's address words are at {@link srcAddrOffset} / {@link dstAddrOffset}
+   * (replaced when the table grows: read it afresh, do not keep it across packets).
+   */
+  words!: Uint32Array;
+  protected i32!: Int32Array;
+  protected u16!: Uint16Array;
+  protected u8!: Uint8Array;
+
+  /** @param buffer slot records ({@link FlowTable.recordsBuffer}); a FlowTable sets its own. */
+  constructor(buffer?: ArrayBufferLike) {
+    if (buffer) this.view(buffer);
+  }
+
+  /** Reads (and, in the table, writes) the records in `buf`. */
+  protected view(buf: ArrayBufferLike): void {
+    this.f64 = new Float64Array(buf);
+    this.words = new Uint32Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.u16 = new Uint16Array(buf);
+    this.u8 = new Uint8Array(buf);
+  }
+
+  // ---- per-slot accessors (valid for a live slot, an ending one until onFlowEnd returns, and a kept one) ---------
+  /** Word offset of the initiator's address in {@link words}. */
+  srcAddrOffset(slot: number): number { return slot * W_STRIDE + W_SRC; }
+  /** Word offset of the responder's address in {@link words}. */
+  dstAddrOffset(slot: number): number { return slot * W_STRIDE + W_DST; }
+  /** Initiator port. */
+  srcPort(slot: number): number { return this.u16[slot * H_STRIDE + H_SRC_PORT]; }
+  /** Responder port. */
+  dstPort(slot: number): number { return this.u16[slot * H_STRIDE + H_DST_PORT]; }
+  /** IP protocol number. */
+  protocol(slot: number): number { return this.u8[slot * B_STRIDE + B_PROTO]; }
+  /** IP version (4 or 6). */
+  ipVersion(slot: number): number { return this.u8[slot * B_STRIDE + B_IPV]; }
+  /** 802.1Q VLAN id (0 = none). */
+  vlanId(slot: number): number { return this.u16[slot * H_STRIDE + H_VLAN]; }
+  /** Tunnel key (0 unless {@link FlowTableOptions.keyByTunnel}). */
+  tunnelKey(slot: number): number { return this.u8[slot * B_STRIDE + B_TUNNEL]; }
+  /** First packet time, µs since the epoch. */
+  firstSeenUs(slot: number): number { return this.f64[slot * F_STRIDE + F_FIRST_US]; }
+  /** Last packet time, µs since the epoch. */
+  lastSeenUs(slot: number): number { return this.f64[slot * F_STRIDE + F_LAST_US]; }
+  /** First packet time: whole seconds. */
+  firstSec(slot: number): number { return this.f64[slot * F_STRIDE + F_FIRST_SEC]; }
+  /** First packet time: nanoseconds within the second. */
+  firstNsec(slot: number): number { return this.words[slot * W_STRIDE + W_FIRST_NSEC]; }
+  /** Packets from initiator to responder. */
+  fwdPackets(slot: number): number { return this.f64[slot * F_STRIDE + F_FWD]; }
+  /** Packets from responder to initiator. */
+  bwdPackets(slot: number): number { return this.f64[slot * F_STRIDE + F_BWD]; }
+  /** Sequence number of the flow within its capture (order of first packet). */
+  seq(slot: number): number { return this.f64[slot * F_STRIDE + F_SEQ]; }
+}
+
+/**
  * Bidirectional flow table. Call {@link process} for each decoded IP packet in capture order and
  * {@link flush} at the end of input.
  *
  * Complexity: O(1) expected per packet (hash lookup, O(1) list moves); expiry pops from the head of the
  * least-recently-active lists, so expired flows are exported as soon as packet time passes their deadline.
  */
-export class FlowTable implements FlowTotals {
+export class FlowTable extends FlowRecordView {
   readonly idleTimeoutUs: number;
   readonly activeTimeoutUs: number;
   readonly tcpTermination: boolean;
@@ -185,17 +266,9 @@ export class FlowTable implements FlowTotals {
   /** Latest packet time seen, µs. */
   clockUs = -Infinity;
 
-  // ---- per-slot state: one SLOT_BYTES record per slot, seen through five views of one buffer -------
-  /** Float64 view of the slot records (replaced when the table grows: do not keep it across packets). */
-  private f64!: Float64Array;
-  /**
-   * Uint32 view of the slot records; a slot's address words are at {@link srcAddrOffset} / {@link dstAddrOffset}
-   * (replaced when the table grows: read it afresh, do not keep it across packets).
-   */
-  words!: Uint32Array;
-  private i32!: Int32Array;
-  private u16!: Uint16Array;
-  private u8!: Uint8Array;
+  // ---- per-slot state: one SLOT_BYTES record per slot, seen through the five views of FlowRecordView -------
+  /** See {@link FlowTableOptions.sharedMemory}. */
+  readonly sharedMemory: boolean;
   private readonly head = new Int32Array([-1, -1]);
   private readonly tail = new Int32Array([-1, -1]);
   private freeHead = -1;
@@ -208,6 +281,8 @@ export class FlowTable implements FlowTotals {
   private mask = 0;
 
   constructor(private readonly observer: FlowObserver, opts: FlowTableOptions = {}) {
+    super();
+    this.sharedMemory = opts.sharedMemory ?? false;
     this.idleTimeoutUs = opts.idleTimeoutUs ?? 120e6;
     this.activeTimeoutUs = opts.activeTimeoutUs ?? 1800e6;
     this.tcpTermination = opts.tcpTermination ?? true;
@@ -238,13 +313,7 @@ export class FlowTable implements FlowTotals {
 
   private allocate(cap: number): void {
     const old = this.capacity;
-    const buf = grownBuffer(this.u8, cap * SLOT_BYTES);
-    const u8 = new Uint8Array(buf);
-    this.f64 = new Float64Array(buf);
-    this.words = new Uint32Array(buf);
-    this.i32 = new Int32Array(buf);
-    this.u16 = new Uint16Array(buf);
-    this.u8 = u8;
+    this.view(grownBuffer(this.u8, cap * SLOT_BYTES, this.sharedMemory));
     this.capacity = cap;
     // Rebuild the index at ≤ 50 % load.
     let nb = 16;
@@ -256,40 +325,36 @@ export class FlowTable implements FlowTotals {
   }
 
   private isLive(slot: number): boolean {
-    return this.u8[slot * B_STRIDE + B_LIST] !== 255;
+    return this.u8[slot * B_STRIDE + B_LIST] <= LINGER;
   }
 
-  // ---- per-slot accessors (valid for a live slot, and for an ending one until onFlowEnd returns) ----------
-  /** Offset in {@link words} of the initiator's (forward source's) 4 address words (IPv4: word 3, rest 0). */
-  srcAddrOffset(slot: number): number { return slot * W_STRIDE + W_SRC; }
-  /** Offset in {@link words} of the responder's 4 address words. */
-  dstAddrOffset(slot: number): number { return slot * W_STRIDE + W_DST; }
-  /** Initiator (forward source) port; 0 for protocols without ports. */
-  srcPort(slot: number): number { return this.u16[slot * H_STRIDE + H_SRC_PORT]; }
-  /** Responder port. */
-  dstPort(slot: number): number { return this.u16[slot * H_STRIDE + H_DST_PORT]; }
-  /** IP protocol number. */
-  protocol(slot: number): number { return this.u8[slot * B_STRIDE + B_PROTO]; }
-  /** IP version, 4 or 6. */
-  ipVersion(slot: number): number { return this.u8[slot * B_STRIDE + B_IPV]; }
-  /** VLAN id (0 when untagged). */
-  vlanId(slot: number): number { return this.u16[slot * H_STRIDE + H_VLAN]; }
-  /** Tunnel part of the key (0 unless {@link FlowTableOptions.keyByTunnel}). */
-  tunnelKey(slot: number): number { return this.u8[slot * B_STRIDE + B_TUNNEL]; }
-  /** First packet time, µs since the epoch. */
-  firstSeenUs(slot: number): number { return this.f64[slot * F_STRIDE + F_FIRST_US]; }
-  /** Last packet time, µs since the epoch (the latest of the flow's packet times). */
-  lastSeenUs(slot: number): number { return this.f64[slot * F_STRIDE + F_LAST_US]; }
-  /** Exact first packet time, whole seconds since the epoch (for label rules with ns bounds). */
-  firstSec(slot: number): number { return this.f64[slot * F_STRIDE + F_FIRST_SEC]; }
-  /** Exact first packet time, nanoseconds within {@link firstSec}. */
-  firstNsec(slot: number): number { return this.words[slot * W_STRIDE + W_FIRST_NSEC]; }
-  /** Packets in the forward direction (initiator → responder). */
-  fwdPackets(slot: number): number { return this.f64[slot * F_STRIDE + F_FWD]; }
-  /** Packets in the backward direction (responder → initiator). */
-  bwdPackets(slot: number): number { return this.f64[slot * F_STRIDE + F_BWD]; }
-  /** Sequence number of the flow (order of creation, from 0). */
-  seq(slot: number): number { return this.f64[slot * F_STRIDE + F_SEQ]; }
+  /** The slot records (a SharedArrayBuffer with {@link FlowTableOptions.sharedMemory}); replaced when the table grows. */
+  get recordsBuffer(): ArrayBufferLike {
+    return this.u8.buffer;
+  }
+
+  /**
+   * Keeps the slot of the flow that is ending (call from {@link FlowObserver.onFlowEnd}): its records stay as they
+   * are, and the slot unused, until {@link release}.
+   * @throws Error when `slot` is not the slot of an ending flow
+   */
+  keep(slot: number): void {
+    const b = slot * B_STRIDE + B_LIST;
+    if (!(slot >= 0 && slot < this.used) || this.u8[b] !== ENDING) throw new Error(`flow table: slot ${slot} is not ending`);
+    this.u8[b] = KEPT;
+  }
+
+  /**
+   * Gives back a slot kept with {@link keep} (possibly before its onFlowEnd call returns): a later flow reuses it.
+   * @throws Error when `slot` is not a kept slot (released twice, or never kept)
+   */
+  release(slot: number): void {
+    const b = slot * B_STRIDE + B_LIST;
+    if (!(slot >= 0 && slot < this.used) || this.u8[b] !== KEPT) throw new Error(`flow table: slot ${slot} is not kept`);
+    this.u8[b] = FREE;
+    this.i32[slot * W_STRIDE + W_NEXT] = this.freeHead;
+    this.freeHead = slot;
+  }
 
   private indexInsert(slot: number): void {
     const hash = this.words[slot * W_STRIDE + W_HASH], buckets = this.buckets, mask = this.mask;
@@ -520,13 +585,17 @@ export class FlowTable implements FlowTotals {
 
   /** Exports and frees `slot`. */
   private end(slot: number, reason: EndReasonCode): void {
-    this.observer.onFlowEnd(slot, reason);
     this.indexRemove(slot);
     this.listUnlink(slot);
-    this.u8[slot * B_STRIDE + B_LIST] = 255;
+    this.size--;
+    const b = slot * B_STRIDE + B_LIST;
+    this.u8[b] = ENDING;
+    this.observer.onFlowEnd(slot, reason);
+    // Kept: the observer puts it on the free list with release() (which may already have happened).
+    if (this.u8[b] !== ENDING) return;
+    this.u8[b] = FREE;
     this.i32[slot * W_STRIDE + W_NEXT] = this.freeHead;
     this.freeHead = slot;
-    this.size--;
   }
 
   /** True when the flow in `slot` saw FIN both ways or an RST. */

@@ -90,8 +90,9 @@ export function registerExtract(program: Command): void {
     const skipFamilies = set.families.filter((f, i) => !set.positions[i].some((p) => written.has(p))).map((f) => f.name);
     const sink = OutputSink.open(String(o.output));
     const parallel = threads > 0 && captures.length > 1 && !captures.includes('-');
-    // One capture on a formatting thread: the numeric features and connection states are computed there too.
-    const deferred: MeterOptions = { ...meterOptions(o), skipFamilies, deferNumeric: true, deferText: true };
+    // One capture on a formatting thread: the numeric features and connection states are computed there too, from
+    // the meter's records in shared memory.
+    const deferred: MeterOptions = { ...meterOptions(o), skipFamilies, deferNumeric: true, deferText: true, shareRecords: true };
     const threaded = threads > 0 && !parallel
       ? new ThreadedFlowCsvWriter(sink, names, textNames, labeller !== null, layout, undefined, deferred) : null;
     try {

@@ -70,9 +70,9 @@ export class ServiceFamily implements TextFamily {
    * float64 frame bytes (byte 0), uint8 service (8), state bits (9), payload packets inspected forward (10) and
    * backward (11).
    */
-  private bytes = new Float64Array(0);
+  private bytes: Float64Array<ArrayBufferLike> = new Float64Array(0);
   /** The same records as bytes. */
-  private rec = new Uint8Array(0);
+  private rec: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   /** Server name per slot (HAS_NAME set), '' otherwise; an array indexed by slot, as a Map's inserts cost more. */
   private names: string[] = [];
   private readonly probe = new ServiceProbe();
