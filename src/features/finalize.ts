@@ -32,6 +32,8 @@ export class FeatureFinalizer implements FlowTotals {
   private readonly textExpire: (slot: number, table: FlowTotals, text: string[]) => void;
   /** After {@link useShared}: the meter's flow-table records, which give the totals instead of a copied record. */
   private table: FlowRecordView | null = null;
+  /** After {@link useShared}: the text families' records as words, and their words per record. */
+  private textWords: Uint32Array[] = [];
 
   /**
    * @param opts the meter's options (feature options and skipFamilies must match the meter's, so the record
@@ -73,6 +75,24 @@ export class FeatureFinalizer implements FlowTotals {
     this.state.stride = records.stateStride;
     this.table = new FlowRecordView(records.table);
     this.useTextRecords(records.text);
+    this.textWords = records.text.map((b) => new Uint32Array(b));
+  }
+
+  /**
+   * Reads one number from every cache line of the records of the kept flow in `slot` (after {@link useShared}) and
+   * returns their sum (meaningless): called for several slots before they are finalized, so that the cache misses of
+   * these usually cold records overlap instead of stalling one after another. Keep the sum somewhere (the reads must
+   * not be optimised away).
+   */
+  touchSlot(slot: number): number {
+    const a = this.state.f64, stride = this.state.stride;
+    let sum = 0;
+    for (let i = slot * stride, end = i + stride; i < end; i += 8) sum += a[i];
+    for (let k = 0; k < this.textWords.length; k++) {
+      const w = this.textWords[k], n = this.textRecordWords[k];
+      for (let i = slot * n, end = i + n; i < end; i += 16) sum += w[i];
+    }
+    return sum;
   }
 
   /** Writes the numeric features of the kept flow in `slot` (see {@link useShared}) into `row` (registry order). */
