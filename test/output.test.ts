@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { readCaptureSync } from '../src/capture/reader.js';
 import { PcapWriter } from '../src/capture/writer.js';
 import { OutputSink } from '../src/dataset/output.js';
+import { formatAddress } from '../src/flow/key.js';
 import { flowsift } from './helpers/cli.js';
 import { prng } from './helpers/python.js';
 import { describeShared, REPO, sharedPath } from './helpers/shared.js';
@@ -24,6 +25,22 @@ function formatted(values: readonly number[]): string {
   sink.close();
   return readFileSync(path, 'latin1');
 }
+
+describe('OutputSink.ipv4', () => {
+  it('writes the dotted quad formatAddress gives, for every octet value and random addresses', () => {
+    const rnd = prng(11);
+    const values = [0, 0xffffffff, 0x0a000001, 0x7f000001, 0xc0a80001, 0x01020304, 0x64646464, 0x09090909];
+    for (let o = 0; o < 256; o++) values.push(((o << 24) | (o << 16) | (o << 8) | o) >>> 0, o, (o << 24) >>> 0);
+    for (let i = 0; i < 20000; i++) values.push(Math.floor(rnd() * 2 ** 32));
+    const path = join(tmp, 'ipv4.txt');
+    const sink = OutputSink.open(path, 64); // small buffer: the flush before an address is exercised too
+    for (const v of values) { sink.ipv4(v); sink.byte(10); }
+    sink.close();
+    const words = new Uint32Array(4);
+    const want = values.map((v) => { words[3] = v; return formatAddress(words, 0, 4); });
+    expect(readFileSync(path, 'latin1').split('\n').slice(0, -1)).toEqual(want);
+  });
+});
 
 describe('OutputSink.number', () => {
   it('writes what String() writes, for integers, short decimals, long fractions and special values', () => {

@@ -301,6 +301,30 @@ export class OutputSink {
   private readonly isoSecs = new Float64Array(ISO_CACHE).fill(NaN);
   private readonly isoPrefixes = new Uint8Array(ISO_CACHE * 20);
 
+  /**
+   * Appends an IPv4 address given as its 32-bit value (host order, e.g. 0x0a000001) in dotted-quad form, the text
+   * {@link import('../flow/key.js').formatAddress} gives, without building a string.
+   */
+  ipv4(v: number): void {
+    if (this.pos + 15 > this.buf.length) this.flush();
+    const buf = this.buf;
+    let p = this.pos;
+    for (let shift = 24; shift >= 0; shift -= 8) {
+      const o = (v >>> shift) & 255;
+      if (o >= 100) {
+        const h = (o / 100) | 0, t = o - h * 100;
+        buf[p++] = 48 + h;
+        buf[p++] = DIGIT_PAIRS[2 * t];
+        buf[p++] = DIGIT_PAIRS[2 * t + 1];
+      } else if (o >= 10) {
+        buf[p++] = DIGIT_PAIRS[2 * o];
+        buf[p++] = DIGIT_PAIRS[2 * o + 1];
+      } else buf[p++] = 48 + o;
+      if (shift !== 0) buf[p++] = 46; // '.'
+    }
+    this.pos = p;
+  }
+
   /** Appends one byte (an ASCII character code). */
   byte(c: number): void {
     if (this.pos >= this.buf.length) this.flush();

@@ -149,6 +149,9 @@ export class FinishedFlow {
   get srcIp(): string { const t = this.table; return formatAddress(t.words, t.srcAddrOffset(this.slot), t.ipVersion(this.slot)); }
   /** Responder address as text. */
   get dstIp(): string { const t = this.table; return formatAddress(t.words, t.dstAddrOffset(this.slot), t.ipVersion(this.slot)); }
+  /** IPv4 initiator / responder address as a 32-bit value, −1 for IPv6. */
+  get srcIpv4(): number { const t = this.table; return t.ipVersion(this.slot) === 4 ? t.words[t.srcAddrOffset(this.slot) + 3] : -1; }
+  get dstIpv4(): number { const t = this.table; return t.ipVersion(this.slot) === 4 ? t.words[t.dstAddrOffset(this.slot) + 3] : -1; }
   get srcPort(): number { return this.table.srcPort(this.slot); }
   get dstPort(): number { return this.table.dstPort(this.slot); }
   /** IP protocol number. */
@@ -223,6 +226,9 @@ export class FlowIdsView {
   }
   get srcIp(): string { return this.addr(0); }
   get dstIp(): string { return this.addr(4); }
+  /** IPv4 initiator / responder address as a 32-bit value, −1 for IPv6. */
+  get srcIpv4(): number { return this.ids[this.at + 8] === 4 ? this.ids[this.at + 3] : -1; }
+  get dstIpv4(): number { return this.ids[this.at + 8] === 4 ? this.ids[this.at + 7] : -1; }
   get ipVersion(): number { return this.ids[this.at + 8]; }
   get srcPort(): number { return this.ids[this.at + 9]; }
   get dstPort(): number { return this.ids[this.at + 10]; }
