@@ -86,4 +86,10 @@ export interface TextFamily {
   useRecords?(buf: ArrayBufferLike): void;
   /** The buffer of the family's own per-slot records (record of slot s at byte s · {@link recordBytes}). */
   recordsBuffer?(): ArrayBufferLike;
+  /**
+   * Set by a family whose per-slot record fits the flow table's observer bytes
+   * ({@link import('../flow/table.js').OBSERVER_BYTES}): the meter then has it keep the record there (slot s's at
+   * byte s · `stride` + `offset` of `buffer`, the table's records), and calls this again whenever the table grows.
+   */
+  useSlotRecords?(buffer: ArrayBufferLike, stride: number, offset: number): void;
 }

@@ -9,7 +9,7 @@ import { Decoder } from '../decode/decoder.js';
 import { DecodedPacket } from '../decode/types.js';
 import { formatAddress } from '../flow/key.js';
 import type { EndReasonCode, FlowObserver, FlowRecordView, FlowTableOptions } from '../flow/table.js';
-import { END_REASON_NAMES, FlowTable } from '../flow/table.js';
+import { END_REASON_NAMES, FlowTable, OBSERVER_OFFSET, SLOT_RECORD_BYTES } from '../flow/table.js';
 import type { NfstreamFeatureOptions } from './families/nfstream.js';
 import type { TextFamily } from './family.js';
 import type { FeatureOptions, FeatureSet } from './registry.js';
@@ -334,8 +334,11 @@ export class FlowMeter implements FlowObserver {
     }
     this.flow = new FinishedFlow(this.table, this.row, this.textRow, this.state,
       this.featureSet.textFamilies.filter((f) => f.recordBytes !== undefined), recordDoubles);
+    // At most one family keeps its record in the flow table's observer bytes (the first that can).
+    const inTable = this.featureSet.textFamilies.find((f) => f.useSlotRecords !== undefined);
     const resize = (cap: number): void => {
       this.state.resize(cap);
+      inTable?.useSlotRecords!(this.table.recordsBuffer, SLOT_RECORD_BYTES, OBSERVER_OFFSET);
       for (const f of this.featureSet.textFamilies) f.resize(cap, shared);
       this.flow.recordsVersion++;
     };

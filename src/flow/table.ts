@@ -121,10 +121,19 @@ const LIVE = 0, LINGER = 1;
  * backward packets, sequence number (0–47); uint32 first nanoseconds (48), int32 LRU prev/next (52, 56);
  * uint32 initiator address words (64–79), responder address words (80–95), key hash (96); uint16 initiator
  * port (100), responder port (102), VLAN id (104); uint8 protocol (106), IP version (107), tunnel key (108),
- * TCP termination bits (109), list (110; 255 = free, 254 = ended and kept by the observer). The lookup's key fields share the record's second
- * 64 bytes.
+ * TCP termination bits (109), list (110; 255 = free, 254 = kept by the observer, 253 = ending); bytes 112–127 are
+ * the observer's ({@link OBSERVER_OFFSET}). The lookup's key fields share the record's second 64 bytes.
  */
 const SLOT_BYTES = 128;
+/**
+ * Bytes [{@link OBSERVER_OFFSET}, {@link OBSERVER_OFFSET} + {@link OBSERVER_BYTES}) of every slot record belong to
+ * the observer: the table never reads or writes them (it keeps them across growth). A feature family with a small
+ * per-flow record keeps it there, in the cache line the table touches on every packet of the flow anyway (the key),
+ * instead of in a line of its own. See {@link FlowTable.recordsBuffer}, {@link SLOT_RECORD_BYTES}.
+ */
+export const OBSERVER_OFFSET = 112, OBSERVER_BYTES = 16;
+/** Bytes of one slot record in {@link FlowTable.recordsBuffer} (slot s at byte s · SLOT_RECORD_BYTES). */
+export const SLOT_RECORD_BYTES = SLOT_BYTES;
 /** Record strides in elements of each view. */
 const F_STRIDE = SLOT_BYTES / 8, W_STRIDE = SLOT_BYTES / 4, H_STRIDE = SLOT_BYTES / 2, B_STRIDE = SLOT_BYTES;
 /** Float64 fields (index within the record's float64 view). */

@@ -9,11 +9,12 @@
  * follow nDPI, so `service` compares with nfstream's `application_name` (its master protocol, before the dot).
  *
  * Per-flow state: one 16-byte record per slot (the flow's frame bytes, service, status bits, payload packets
- * seen per direction), and a string only for flows that produced a server name (a sparse map).
+ * seen per direction), kept in the flow table's slot record when the meter offers it ({@link
+ * ServiceFamily.useSlotRecords}), and a string only for flows that produced a server name.
  * Once a flow is decided or past its inspection window, a packet costs one addition and one test.
  */
 import type { DecodedPacket } from '../../decode/types.js';
-import { grownBuffer, type FlowTable } from '../../flow/table.js';
+import { grownBuffer, OBSERVER_BYTES, type FlowTable } from '../../flow/table.js';
 import type { TextColumnDef, TextFamily } from '../family.js';
 import type { FinishedFlow } from '../meter.js';
 import { classify, NameKind, ServiceProbe } from '../service/classify.js';
@@ -55,8 +56,8 @@ const HAS_NAME = 0x10;
 /** Low bits: the parsers' hints (see signatures.ts `Hint`). */
 const HINT_MASK = 0x0f;
 
-/** Bytes of a slot's record (see {@link ServiceFamily}), float64 elements per record, byte offsets of its uint8 fields. */
-const REC_BYTES = 16, REC_F64 = REC_BYTES / 8, R_SVC = 8, R_ST = 9, R_SEEN = 10;
+/** Bytes of a slot's record (see {@link ServiceFamily}), byte offsets of its uint8 fields (the float64 is at 0). */
+const REC_BYTES = 16, R_SVC = 8, R_ST = 9, R_SEEN = 10;
 
 /** The family that last exported a flow into a given text row (see {@link flowFrameBytes}). */
 const OWNERS = new WeakMap<string[], ServiceFamily>();
@@ -66,13 +67,18 @@ export class ServiceFamily implements TextFamily {
   readonly name = 'service';
   readonly columns = SERVICE_COLUMNS;
   /**
-   * Per-slot state, one {@link REC_BYTES}-byte record per slot in one buffer (one cache line holds four slots):
-   * float64 frame bytes (byte 0), uint8 service (8), state bits (9), payload packets inspected forward (10) and
-   * backward (11).
+   * Per-slot state, one {@link REC_BYTES}-byte record per slot: float64 frame bytes (byte 0), uint8 service (8),
+   * state bits (9), payload packets inspected forward (10) and backward (11). Slot s's record starts at byte
+   * s · {@link stride} + {@link base}: in a buffer of its own (stride 16, four slots per cache line), or in the flow
+   * table's slot records ({@link useSlotRecords}).
    */
   private bytes: Float64Array<ArrayBufferLike> = new Float64Array(0);
   /** The same records as bytes. */
   private rec: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+  private stride = REC_BYTES;
+  private base = 0;
+  /** True once the records live in the flow table's ({@link useSlotRecords}). */
+  private inTable = false;
   /** Server name per slot (HAS_NAME set), '' otherwise; an array indexed by slot, as a Map's inserts cost more. */
   private names: string[] = [];
   private readonly probe = new ServiceProbe();
@@ -81,26 +87,42 @@ export class ServiceFamily implements TextFamily {
   private row: string[] | null = null;
 
   resize(capacity: number): void {
-    if (this.rec.length >= capacity * REC_BYTES) return;
+    for (let i = this.names.length; i < capacity; i++) this.names.push('');
+    if (this.inTable || this.rec.length >= capacity * REC_BYTES) return;
     const buf = grownBuffer(this.rec, capacity * REC_BYTES);
     this.rec = new Uint8Array(buf);
     this.bytes = new Float64Array(buf);
-    for (let i = this.names.length; i < capacity; i++) this.names.push('');
+  }
+
+  /**
+   * Keeps the records in the flow table's slot records from now on: `buffer` is {@link FlowTable.recordsBuffer}
+   * (call again after the table grew), each slot's record at byte slot · `stride` + `offset` (the observer bytes,
+   * {@link import('../../flow/table.js').OBSERVER_OFFSET}). The table's line is in cache whenever the flow is
+   * touched, so the record costs no cache line of its own. Call before the first flow, or with a grown copy of the
+   * same buffer.
+   */
+  useSlotRecords(buffer: ArrayBufferLike, stride: number, offset: number): void {
+    if (REC_BYTES > OBSERVER_BYTES || offset % 8 !== 0 || stride % 8 !== 0) throw new Error('service record does not fit the slot records');
+    this.rec = new Uint8Array(buffer);
+    this.bytes = new Float64Array(buffer);
+    this.stride = stride;
+    this.base = offset;
+    this.inTable = true;
   }
 
   onInit(slot: number, pkt: DecodedPacket): void {
-    const r = this.rec, o = slot * REC_BYTES;
+    const r = this.rec, o = slot * this.stride + this.base;
     if ((r[o + R_ST] & HAS_NAME) !== 0) this.names[slot] = ''; // a name left by a flow never exported
     r[o + R_SVC] = 0;
     r[o + R_ST] = pkt.protocol === 6 || pkt.protocol === 17 ? 0 : DONE;
     r[o + R_SEEN] = 0;
     r[o + R_SEEN + 1] = 0;
-    this.bytes[slot * REC_F64] = 0;
+    this.bytes[o >>> 3] = 0;
   }
 
   onUpdate(slot: number, pkt: DecodedPacket, dir: 0 | 1): void {
-    this.bytes[slot * REC_F64] += pkt.frameLen;
-    const r = this.rec, ro = slot * REC_BYTES;
+    const r = this.rec, ro = slot * this.stride + this.base;
+    this.bytes[ro >>> 3] += pkt.frameLen;
     const st = r[ro + R_ST];
     if ((st & DONE) !== 0) return;
     const n = pkt.capturedPayloadLen;
@@ -161,7 +183,7 @@ export class ServiceFamily implements TextFamily {
       this.row = out;
       OWNERS.set(out, this);
     }
-    const r = this.rec, o = slot * REC_BYTES;
+    const r = this.rec, o = slot * this.stride + this.base;
     let s = r[o + R_SVC], source = 'payload';
     if (s === Svc.NONE) {
       s = portService(table.protocol(slot), table.srcPort(slot), table.dstPort(slot));
@@ -181,7 +203,7 @@ export class ServiceFamily implements TextFamily {
 
   /** Sum of the frame (wire) lengths of the flow's packets in `slot`, bytes (nfstream's bidirectional_bytes). */
   frameBytes(slot: number): number {
-    return this.bytes[slot * REC_F64];
+    return this.bytes[(slot * this.stride + this.base) >>> 3];
   }
 }
 
