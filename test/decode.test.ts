@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CapturedPacket } from '../src/capture/types.js';
 import { Decoder, DecodedPacket, IpProto, TcpFlag, Tunnel, type DecoderOptions } from '../src/decode/index.js';
+import { describeShared, sharedPath } from './helpers/shared.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Packet builders
@@ -802,4 +803,110 @@ describe('Decoder: truncation at every byte offset', () => {
       }
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The fast path (Ethernet + IPv4 + TCP/UDP in one function) against the general path, field by field.
+
+/** Every field of a decoded packet (addresses as arrays; the data reference left out), and the return value. */
+function snapshot(d: Decoder, p: CapturedPacket): Record<string, unknown> {
+  const out = new DecodedPacket();
+  // Stale values from an earlier packet must be overwritten the same way by both paths.
+  Object.assign(out, { srcPort: 999, tcpSeq: 7, icmpType: 3, vlanId: 5, tunnel: 9, truncated: true, payloadLen: 77 });
+  const ok = d.decode(p, out);
+  const s: Record<string, unknown> = { ok };
+  for (const [k, v] of Object.entries(out)) if (k !== 'data') s[k] = v instanceof Uint32Array ? [...v] : v;
+  return s;
+}
+
+describe('Decoder fast path', () => {
+  it('gives the general path\'s fields and counters for common frames and thousands of damaged ones', () => {
+    let seed = 99;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const frames: { data: Uint8Array; origLen?: number; capLen?: number }[] = [];
+    const base = [
+      eth(0x0800, ipv4({ proto: IpProto.TCP, flags: 0x4000 }, tcp({ sp: 40000, dp: 443, flags: TcpFlag.SYN }))),
+      eth(0x0800, ipv4({ proto: IpProto.TCP }, tcp({ sp: 80, dp: 5000, options: [1, 1, 1, 1, 2, 4, 5, 0xb4] }, [1, 2, 3, 4, 5]))),
+      eth(0x0800, ipv4({ proto: IpProto.UDP }, udp(5353, 53, [9, 9, 9]))),
+      eth(0x0800, ipv4({ proto: IpProto.UDP }, udp(1234, 4789, new Array(60).fill(0)))), // VXLAN port: general path
+      eth(0x0800, ipv4({ proto: IpProto.UDP }, udp(2152, 2152, new Array(40).fill(0)))), // GTP-U port
+      eth(0x0800, ipv4({ proto: IpProto.TCP, totalLen: 0 }, tcp({ sp: 1, dp: 2 }, [1, 2]))), // TSO: length 0
+      eth(0x0800, ipv4({ proto: IpProto.TCP, totalLen: 4000 }, tcp({ sp: 1, dp: 2 }, [1, 2]))), // beyond the frame
+      eth(0x0800, ipv4({ proto: IpProto.TCP, totalLen: 30 }, tcp({ sp: 1, dp: 2 }, [1, 2]))), // shorter than TCP
+      eth(0x0800, ipv4({ proto: IpProto.TCP, totalLen: 39 }, tcp({ sp: 1, dp: 2 }, [1, 2]))), // one byte short
+      eth(0x0800, ipv4({ proto: IpProto.TCP, totalLen: 40 }, tcp({ sp: 1, dp: 2 }, [1, 2]))), // header, no payload
+      eth(0x0800, ipv4({ proto: IpProto.UDP, totalLen: 27 }, udp(1, 2, [1]))), // one byte short of UDP's
+      eth(0x0800, ipv4({ proto: IpProto.TCP, flags: 0x2000 }, tcp({ sp: 1, dp: 2 }))), // first fragment
+      eth(0x0800, ipv4({ proto: IpProto.UDP, fragOff: 64 }, udp(1, 2))), // later fragment
+      eth(0x0800, ipv4({ proto: IpProto.TCP, options: [1, 1, 1, 0] }, tcp({ sp: 1, dp: 2 }))), // IP options
+      eth(0x0800, ipv4({ proto: IpProto.ICMP }, icmp(8, 0, [1, 2, 3]))),
+      eth(0x8100, [0, 7, 0x08, 0x00, ...ipv4({ proto: IpProto.TCP }, tcp({ sp: 1, dp: 2 }))]), // VLAN
+    ];
+    for (const b of base) {
+      frames.push({ data: b });
+      for (let cut = 0; cut <= b.length; cut++) frames.push({ data: b, capLen: cut }); // every truncation
+      frames.push({ data: b, origLen: b.length + 1000 }); // snaplen-cut frame
+      for (let k = 0; k < 300; k++) {
+        // Damage 1–3 header bytes (Ethernet type, IP and TCP/UDP headers).
+        const m = b.slice();
+        for (let j = 0, n = 1 + Math.floor(rnd() * 3); j < n; j++) m[Math.floor(rnd() * Math.min(m.length, 70))] = Math.floor(rnd() * 256);
+        frames.push({ data: m, capLen: rnd() < 0.2 ? Math.floor(rnd() * m.length) : m.length });
+      }
+    }
+    for (const opts of [{}, { decodeTunnels: false }] as DecoderOptions[]) {
+      const fast = new Decoder(opts), general = new Decoder({ ...opts, fastPath: false });
+      let fastOnes = 0;
+      for (const f of frames) {
+        const p: CapturedPacket = { data: f.data, offset: 0, capLen: f.capLen ?? f.data.length, origLen: f.origLen ?? f.data.length,
+          tsSec: 1700000000, tsNsec: 123456789, linkType: 1, interfaceId: 0, recordOffset: 0 };
+        const before = fast.ipv4 + fast.nonIp + fast.badHeader + fast.truncated + fast.fragments;
+        expect(snapshot(fast, p)).toEqual(snapshot(general, p));
+        if (fast.ipv4 + fast.nonIp + fast.badHeader + fast.truncated + fast.fragments === before + 1) fastOnes++;
+      }
+      expect(fast.counters()).toEqual(general.counters());
+      expect(fastOnes).toBeGreaterThan(1000); // many frames were plain decodable ones
+    }
+  });
+
+  it('gives the general path\'s fields on every packet of the shipped capture', async () => {
+    const { readCaptureSync } = await import('../src/capture/reader.js');
+    const { join } = await import('node:path');
+    const { REPO } = await import('./helpers/shared.js');
+    const fast = new Decoder(), general = new Decoder({ fastPath: false });
+    let n = 0;
+    readCaptureSync(join(REPO, 'datasets/lab-excerpt/capture.pcap'), (p) => {
+      n++;
+      expect(snapshot(fast, p)).toEqual(snapshot(general, p));
+    });
+    expect(n).toBeGreaterThan(10_000);
+    expect(fast.counters()).toEqual(general.counters());
+  });
+});
+
+describeShared('Decoder fast path on shared captures', () => {
+  it('gives the general path\'s fields on every packet of nfstream\'s 220 test captures (all link types, tunnels, IPv6)', async () => {
+    const { readCaptureSync } = await import('../src/capture/reader.js');
+    const { readdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const dir = sharedPath('peers', 'nfstream', 'pcaps');
+    let packets = 0, files = 0;
+    const differing: unknown[] = [];
+    for (const name of readdirSync(dir).sort()) {
+      const fast = new Decoder(), general = new Decoder({ fastPath: false });
+      try {
+        readCaptureSync(join(dir, name), (p) => {
+          packets++;
+          const a = snapshot(fast, p), b = snapshot(general, p);
+          if (JSON.stringify(a) !== JSON.stringify(b) && differing.length < 3) differing.push({ name, fast: a, general: b });
+        });
+      } catch {
+        // A capture damaged on purpose: the packets before the damage were compared.
+      }
+      files++;
+      if (JSON.stringify(fast.counters()) !== JSON.stringify(general.counters())) differing.push({ name, fast: fast.counters(), general: general.counters() });
+    }
+    expect(differing).toEqual([]);
+    expect(files).toBe(220);
+    expect(packets).toBeGreaterThan(100_000);
+  });
 });

@@ -11,12 +11,13 @@ import {
   LINK_BAD,
   LINK_TRUNCATED,
   LINK_UNKNOWN,
+  LinkTypes,
   NET_IP_BY_VERSION,
   decodeLink,
 } from './link.js';
 import { NfTunnel, NfstreamFields, nfstreamParse } from './nfstream.js';
-import { TUN_NONE, decapsulate } from './tunnel.js';
-import { Tunnel, type DecodedPacket } from './types.js';
+import { TUN_NONE, TunnelPort, decapsulate } from './tunnel.js';
+import { IpProto, Tunnel, type DecodedPacket } from './types.js';
 
 /**
  * Which rules decide what the decoder accepts and how it fills the flow-key fields:
@@ -39,6 +40,12 @@ export interface DecoderOptions {
   maxTunnelDepth?: number;
   /** Decode rules (default `flowsift`), see {@link DecodeRules}. */
   rules?: DecodeRules;
+  /**
+   * Decode the most common frame, Ethernet + IPv4 without options or fragmentation + a fully captured TCP or UDP
+   * header (not on a tunnel port), in one straight function, with the same result as the general path (default
+   * true; false runs every frame through the general path, for tests).
+   */
+  fastPath?: boolean;
 }
 
 /** Default bound on tunnel nesting. */
@@ -105,11 +112,14 @@ export class Decoder {
   readonly rules: DecodeRules;
   private readonly c = new Cursor();
   private readonly nf = new NfstreamFields();
+  /** See {@link DecoderOptions.fastPath} (never with the nfstream rules). */
+  private readonly fast: boolean;
 
   constructor(options: DecoderOptions = {}) {
     this.decodeTunnels = options.decodeTunnels ?? true;
     this.maxTunnelDepth = Math.max(0, Math.floor(options.maxTunnelDepth ?? DEFAULT_MAX_TUNNEL_DEPTH));
     this.rules = options.rules ?? 'flowsift';
+    this.fast = (options.fastPath ?? true) && this.rules === 'flowsift';
   }
 
   /**
@@ -134,6 +144,7 @@ export class Decoder {
     out.interfaceId = pkt.interfaceId;
     out.data = pkt.data;
     out.dataOffset = pkt.offset;
+    if (this.fast && pkt.linkType === LinkTypes.ETHERNET && this.decodeCommon(pkt, out)) return true;
 
     const c = this.c;
     c.d = pkt.data;
@@ -226,6 +237,88 @@ export class Decoder {
     }
     resetNet(out);
     return false;
+  }
+
+  /**
+   * The fast path ({@link DecoderOptions.fastPath}): Ethernet II + IPv4 (IHL 5, not a fragment, non-zero total
+   * length) + TCP (data offset ≥ 5, header with its options captured) or UDP, within the IP length, and for UDP no
+   * tunnel port when tunnels are decoded. Writes exactly what {@link decode}'s general path writes for such a
+   * frame (ip.ts decodeIPv4, l4.ts decodeL4, tunnel.ts decapsulate) and returns true; returns false without
+   * writing the IP and transport fields for any other frame (the general path then decodes it).
+   */
+  private decodeCommon(pkt: CapturedPacket, out: DecodedPacket): boolean {
+    const d = pkt.data, base = pkt.offset;
+    let end = base + pkt.capLen;
+    if (end > d.length) end = d.length;
+    const o = base + 14; // IPv4 header
+    if (o + 28 > end || d[base + 12] !== 0x08 || d[base + 13] !== 0x00 || d[o] !== 0x45) return false;
+    const total = (d[o + 2] << 8) | d[o + 3];
+    const ff = (d[o + 6] << 8) | d[o + 7];
+    const proto = d[o + 9];
+    if (total < 20 || (ff & 0x3fff) !== 0 || (proto !== IpProto.TCP && proto !== IpProto.UDP)) return false;
+    // IP payload length: the total length, clamped to the frame on the wire (ip.ts wireAvail).
+    const cap = end - base, wire = pkt.origLen > cap ? pkt.origLen : cap;
+    const avail = wire - 14;
+    const ipPay = (total <= avail ? total : avail > 20 ? avail : 20) - 20;
+    const l4 = o + 20;
+    let hl: number, sp: number, dp: number, flags = 0, win = 0, seq = 0, ack = 0;
+    sp = (d[l4] << 8) | d[l4 + 1];
+    dp = (d[l4 + 2] << 8) | d[l4 + 3];
+    if (proto === IpProto.TCP) {
+      if (l4 + 20 > end) return false;
+      hl = (d[l4 + 12] >> 4) << 2;
+      if (hl < 20 || l4 + hl > end) return false;
+      seq = ((d[l4 + 4] << 24) | (d[l4 + 5] << 16) | (d[l4 + 6] << 8) | d[l4 + 7]) >>> 0;
+      ack = ((d[l4 + 8] << 24) | (d[l4 + 9] << 16) | (d[l4 + 10] << 8) | d[l4 + 11]) >>> 0;
+      flags = d[l4 + 13];
+      win = (d[l4 + 14] << 8) | d[l4 + 15];
+    } else {
+      hl = 8;
+      if (this.decodeTunnels && (sp === TunnelPort.GTP_U || dp === TunnelPort.GTP_U || dp === TunnelPort.VXLAN
+        || dp === TunnelPort.GENEVE || sp === TunnelPort.CAPWAP_DATA || dp === TunnelPort.CAPWAP_DATA
+        || sp === TunnelPort.TZSP || dp === TunnelPort.TZSP)) return false;
+    }
+    if (hl > ipPay) return false;
+    const src = out.src, dst = out.dst;
+    src[0] = 0; src[1] = 0; src[2] = 0;
+    dst[0] = 0; dst[1] = 0; dst[2] = 0;
+    src[3] = ((d[o + 12] << 24) | (d[o + 13] << 16) | (d[o + 14] << 8) | d[o + 15]) >>> 0;
+    dst[3] = ((d[o + 16] << 24) | (d[o + 17] << 16) | (d[o + 18] << 8) | d[o + 19]) >>> 0;
+    out.ipVersion = 4;
+    out.ipTos = d[o + 1];
+    out.ipId = (d[o + 4] << 8) | d[o + 5];
+    out.dontFragment = (ff & 0x4000) !== 0;
+    out.moreFragments = false;
+    out.fragOffset = 0;
+    out.isFragment = false;
+    out.ttl = d[o + 8];
+    out.protocol = proto;
+    out.l3Offset = 14;
+    out.ipHeaderLen = 20;
+    out.ipTotalLen = total;
+    out.srcPort = sp;
+    out.dstPort = dp;
+    out.tcpFlags = flags;
+    out.tcpWindow = win;
+    out.tcpSeq = seq;
+    out.tcpAck = ack;
+    out.icmpType = -1;
+    out.icmpCode = -1;
+    out.l4HeaderLen = hl;
+    out.l4Offset = 34;
+    out.payloadOffset = 34 + hl;
+    const pay = ipPay - hl;
+    out.payloadLen = pay;
+    const got = end - l4 - hl;
+    out.capturedPayloadLen = got <= 0 ? 0 : got < pay ? got : pay;
+    out.vlanId = 0;
+    out.etherType = EtherType.IPV4;
+    out.tunnel = 0;
+    out.tunnelKey = 0;
+    out.tunnelDepth = 0;
+    out.truncated = false;
+    this.ipv4++;
+    return true;
   }
 
   /**
