@@ -42,6 +42,22 @@ export const MAX_BATCHES_IN_FLIGHT = 8;
  */
 export const MAX_SHARED_BATCHES_IN_FLIGHT = 32;
 
+/** Upper bound of {@link sharedTableCapacity}: 2^20 slots, about 1.1 GiB of per-flow records reserved (not used). */
+export const MAX_SHARED_TABLE_CAPACITY = 1 << 20;
+
+/**
+ * Slots a meter that shares its records with a {@link ThreadedFlowCsvWriter} should start its flow table with
+ * ({@link import('../flow/table.js').FlowTableOptions.initialCapacity}): `maxFlows` live flows plus the most slots
+ * the writer keeps (the batches in flight and the one being filled), at most {@link MAX_SHARED_TABLE_CAPACITY}.
+ * The records are zeroed allocations mapped lazily, so unused slots cost no memory; growing a shared table
+ * instead keeps every outgrown buffer until both threads have collected it (the 10M-flow SYN flood peaked at
+ * 998 MiB with growth from 65,536 slots, 674 MiB without).
+ */
+export function sharedTableCapacity(maxFlows: number): number {
+  const kept = (MAX_SHARED_BATCHES_IN_FLIGHT + 1) * BATCH_ROWS;
+  return Math.min(MAX_SHARED_TABLE_CAPACITY, Math.max(65536, maxFlows + kept));
+}
+
 /** Shared control words: [batches in flight, error text length (0 = no error)]. */
 const IN_FLIGHT = 0, ERROR_LEN = 1;
 /** Bytes reserved for the worker's error text (JSON {message, code}). */

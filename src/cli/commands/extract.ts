@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { type CsvLayout, FlowCsvWriter } from '../../dataset/csv.js';
-import { ThreadedFlowCsvWriter } from '../../dataset/csv-thread.js';
+import { sharedTableCapacity, ThreadedFlowCsvWriter } from '../../dataset/csv-thread.js';
 import { extractFilesInParallel } from '../../dataset/parallel-extract.js';
 import { OutputSink } from '../../dataset/output.js';
 import { NFSTREAM_FEATURES } from '../../features/families/nfstream.js';
@@ -92,7 +92,11 @@ export function registerExtract(program: Command): void {
     const parallel = threads > 0 && captures.length > 1 && !captures.includes('-');
     // One capture on a formatting thread: the numeric features and connection states are computed there too, from
     // the meter's records in shared memory.
-    const deferred: MeterOptions = { ...meterOptions(o), skipFamilies, deferNumeric: true, deferText: true, shareRecords: true };
+    const meter = meterOptions(o);
+    const deferred: MeterOptions = {
+      ...meter, skipFamilies, deferNumeric: true, deferText: true, shareRecords: true,
+      initialCapacity: sharedTableCapacity(meter.maxFlows ?? Infinity),
+    };
     const threaded = threads > 0 && !parallel
       ? new ThreadedFlowCsvWriter(sink, names, textNames, labeller !== null, layout, undefined, deferred) : null;
     try {
