@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCaptureSync } from '../src/capture/reader.js';
 import { PcapWriter } from '../src/capture/writer.js';
+import { csvField } from '../src/dataset/csv.js';
 import { OutputSink } from '../src/dataset/output.js';
 import { formatAddress } from '../src/flow/key.js';
 import { flowsift } from './helpers/cli.js';
@@ -25,6 +26,25 @@ function formatted(values: readonly number[]): string {
   sink.close();
   return readFileSync(path, 'latin1');
 }
+
+describe('csvField', () => {
+  it('quotes exactly the fields with a comma, double quote, CR or LF (RFC 4180), doubling the quotes', () => {
+    const rnd = prng(5);
+    const alphabet = ['a', 'Z', '0', ' ', ',', '"', '\r', '\n', ';', "'", 'é', '中', '\t'];
+    const fields = ['', 'SF', 'a,b', '"', '""', 'x\ny', 'x\ry', 'host.example', 'say "hi"'];
+    for (let i = 0; i < 5000; i++) {
+      let f = '';
+      for (let n = Math.floor(rnd() * 12); n > 0; n--) f += alphabet[Math.floor(rnd() * alphabet.length)];
+      fields.push(f);
+    }
+    for (const f of fields) {
+      const want = /[",\r\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f;
+      expect(csvField(f)).toBe(want);
+    }
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+  });
+});
 
 describe('OutputSink.ipv4', () => {
   it('writes the dotted quad formatAddress gives, for every octet value and random addresses', () => {

@@ -47,7 +47,10 @@ export interface MeterOptions extends FlowTableOptions, FeatureOptions, Nfstream
    * records) in shared memory, so that a consumer can hand a finished flow to another thread without copying it:
    * it calls {@link FinishedFlow.keep} during the callback, the other thread reads the records through
    * {@link FinishedFlow.records} (the flow's slot is {@link FinishedFlow.slot}), and the consumer gives the slot
-   * back with {@link FinishedFlow.release} once that thread is done. Default false.
+   * back with {@link FinishedFlow.release} once that thread is done. Default false. Size the table for the flows
+   * expected ({@link FlowTableOptions.initialCapacity}; extract uses dataset/csv-thread.ts `sharedTableCapacity`):
+   * every growth of a shared table leaves the outgrown buffers in memory until each thread that saw them has
+   * collected them.
    */
   shareRecords?: boolean;
 }
@@ -93,10 +96,6 @@ export class FinishedFlow {
   ) {}
 
   /**
-   * Copies the record of the `k`-th text family with a copyable record (registry order; see
-   * {@link MeterOptions.deferText}) to `out` from 32-bit word `o` on (`recordBytes / 4` words).
-   */
-  /**
    * Keeps this flow's slot: its records stay unchanged (and the slot unused) until {@link release}, so another
    * thread can read them through {@link records}.
    * @throws Error unless the meter runs with {@link MeterOptions.shareRecords}
@@ -122,6 +121,10 @@ export class FinishedFlow {
     };
   }
 
+  /**
+   * Copies the record of the `k`-th text family with a copyable record (registry order; see
+   * {@link MeterOptions.deferText}) to `out` from 32-bit word `o` on (`recordBytes / 4` words).
+   */
   writeTextRecord(k: number, out: Uint32Array, o: number): void {
     this.textRecords[k].writeRecord!(this.slot, out, o);
   }
