@@ -109,26 +109,17 @@ export class FlowCsvWriter {
   /** Writes one flow (and its label when the writer has a Label column). */
   write(flow: CsvFlowRow, label?: string): void {
     const sink = this.sink, f = flow.features;
-    const v4s = flow.srcIpv4 ?? -1, v4d = flow.dstIpv4 ?? -1;
     if (this.nfstreamIds) this.writeNfstreamIds(flow, flow.srcIp, flow.dstIp);
-    else if (v4s >= 0 && v4d >= 0) {
-      // The same text as below, the addresses written from their values.
-      sink.ipv4(v4s); sink.byte(45); sink.ipv4(v4d); sink.byte(45);
-      sink.number(flow.srcPort); sink.byte(45); sink.number(flow.dstPort); sink.byte(45); sink.number(flow.protocol);
-      sink.byte(44); sink.ipv4(v4s);
-      sink.byte(44); sink.number(flow.srcPort);
-      sink.byte(44); sink.ipv4(v4d);
-      sink.byte(44); sink.number(flow.dstPort);
-      sink.byte(44); sink.number(flow.protocol);
-      sink.byte(44); sink.isoTimestamp(flow.firstSec, flow.firstNsec);
-    } else {
-      const src = flow.srcIp, dst = flow.dstIp;
+    else {
+      // IPv4 addresses are written from their values, without building their text.
+      const v4s = flow.srcIpv4 ?? -1, v4d = flow.dstIpv4 ?? -1;
+      const src = v4s >= 0 ? '' : flow.srcIp, dst = v4d >= 0 ? '' : flow.dstIp;
       // Flow ID: src-dst-srcport-dstport-protocol (CICFlowMeter's form)
-      sink.write(src); sink.byte(45); sink.write(dst); sink.byte(45);
+      this.address(v4s, src); sink.byte(45); this.address(v4d, dst); sink.byte(45);
       sink.number(flow.srcPort); sink.byte(45); sink.number(flow.dstPort); sink.byte(45); sink.number(flow.protocol);
-      sink.byte(44); sink.write(src);
+      sink.byte(44); this.address(v4s, src);
       sink.byte(44); sink.number(flow.srcPort);
-      sink.byte(44); sink.write(dst);
+      sink.byte(44); this.address(v4d, dst);
       sink.byte(44); sink.number(flow.dstPort);
       sink.byte(44); sink.number(flow.protocol);
       sink.byte(44); sink.isoTimestamp(flow.firstSec, flow.firstNsec);
@@ -139,6 +130,12 @@ export class FlowCsvWriter {
     if (this.withLabel) { sink.byte(44); sink.write(csvField(label ?? '')); }
     sink.byte(10);
     this.rows++;
+  }
+
+  /** An address: the IPv4 value `v4` when it is one (≥ 0), else the text. */
+  private address(v4: number, text: string): void {
+    if (v4 >= 0) this.sink.ipv4(v4);
+    else this.sink.write(text);
   }
 
   /** The {@link NFSTREAM_IDENTIFIER_COLUMNS} of `flow` (no trailing comma). */
