@@ -1,7 +1,8 @@
 /**
  * The formatting thread of {@link import('./csv-thread.js').ThreadedFlowCsvWriter}: reads batches of flows (numbers
- * in a shared ring, strings in the messages) and writes them as CSV rows, with {@link FlowCsvWriter}, to the output descriptor it was
- * given. After a write error it records the error for the main thread and drops later batches.
+ * in a shared ring, strings in the messages; with a meter that shares its records, each flow's slot, whose records
+ * it reads where the meter keeps them) and writes them as CSV rows, with {@link FlowCsvWriter}, to the output
+ * descriptor it was given. After a write error it records the error for the main thread and drops later batches.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FeatureFinalizer } from '../features/finalize.js';
