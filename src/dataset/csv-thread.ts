@@ -38,7 +38,8 @@ export const MAX_BATCHES_IN_FLIGHT = 8;
 /**
  * The same with shared records, where a batch is a few kilobytes: more room absorbs bursts of flows (many expiring
  * at once) without stopping the metering thread. On the benchmark capture the main thread waited 0.31 s with 8,
- * 0.16 s with 32 (one profile each). The kept slots (up to 33 · {@link BATCH_ROWS}) stay within the table's growth.
+ * 0.16 s with 32 (one profile each). The kept slots (up to 33 · {@link BATCH_ROWS}) are part of
+ * {@link sharedTableCapacity}.
  */
 export const MAX_SHARED_BATCHES_IN_FLIGHT = 32;
 

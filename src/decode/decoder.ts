@@ -3,8 +3,8 @@
  * {@link DecodedPacket}. One {@link Decoder} per stream; not re-entrant.
  */
 import type { CapturedPacket } from '../capture/types.js';
-import { IP_BAD, IP_NO_L4, IP_OK, IP_TRUNCATED, decodeIPv4, decodeIPv6 } from './ip.js';
-import { decodeL4, noL4 } from './l4.js';
+import { IP_BAD, IP_NO_L4, IP_OK, IP_TRUNCATED, decodeIPv4, decodeIPv6, ipv4PayloadLen, setIPv4Fields } from './ip.js';
+import { decodeL4, noL4, setTransportFields } from './l4.js';
 import {
   Cursor,
   EtherType,
@@ -258,8 +258,7 @@ export class Decoder {
     if (total < 20 || (ff & 0x3fff) !== 0 || (proto !== IpProto.TCP && proto !== IpProto.UDP)) return false;
     // IP payload length: the total length, clamped to the frame on the wire (ip.ts wireAvail).
     const cap = end - base, wire = pkt.origLen > cap ? pkt.origLen : cap;
-    const avail = wire - 14;
-    const ipPay = (total <= avail ? total : avail > 20 ? avail : 20) - 20;
+    const ipPay = ipv4PayloadLen(total, wire - 14, 20);
     const l4 = o + 20;
     let hl: number, sp: number, dp: number, flags = 0, win = 0, seq = 0, ack = 0;
     sp = (d[l4] << 8) | d[l4 + 1];
@@ -279,38 +278,8 @@ export class Decoder {
         || sp === TunnelPort.TZSP || dp === TunnelPort.TZSP)) return false;
     }
     if (hl > ipPay) return false;
-    const src = out.src, dst = out.dst;
-    src[0] = 0; src[1] = 0; src[2] = 0;
-    dst[0] = 0; dst[1] = 0; dst[2] = 0;
-    src[3] = ((d[o + 12] << 24) | (d[o + 13] << 16) | (d[o + 14] << 8) | d[o + 15]) >>> 0;
-    dst[3] = ((d[o + 16] << 24) | (d[o + 17] << 16) | (d[o + 18] << 8) | d[o + 19]) >>> 0;
-    out.ipVersion = 4;
-    out.ipTos = d[o + 1];
-    out.ipId = (d[o + 4] << 8) | d[o + 5];
-    out.dontFragment = (ff & 0x4000) !== 0;
-    out.moreFragments = false;
-    out.fragOffset = 0;
-    out.isFragment = false;
-    out.ttl = d[o + 8];
-    out.protocol = proto;
-    out.l3Offset = 14;
-    out.ipHeaderLen = 20;
-    out.ipTotalLen = total;
-    out.srcPort = sp;
-    out.dstPort = dp;
-    out.tcpFlags = flags;
-    out.tcpWindow = win;
-    out.tcpSeq = seq;
-    out.tcpAck = ack;
-    out.icmpType = -1;
-    out.icmpCode = -1;
-    out.l4HeaderLen = hl;
-    out.l4Offset = 34;
-    out.payloadOffset = 34 + hl;
-    const pay = ipPay - hl;
-    out.payloadLen = pay;
-    const got = end - l4 - hl;
-    out.capturedPayloadLen = got <= 0 ? 0 : got < pay ? got : pay;
+    setIPv4Fields(d, o, 14, 20, total, out);
+    setTransportFields(out, sp, dp, flags, win, seq, ack, -1, -1, hl, 34, ipPay, end - l4 - hl);
     out.vlanId = 0;
     out.etherType = EtherType.IPV4;
     out.tunnel = 0;

@@ -82,6 +82,23 @@ export function decodeIPv4(c: Cursor, out: DecodedPacket): number {
     total = c.frameLen - l3; // TSO/LRO capture: the length was left for the NIC to fill
     if (total < hl) total = hl;
   } else if (total < hl) return IP_BAD;
+  setIPv4Fields(d, o, l3, hl, total, out);
+  c.ipPayloadLen = ipv4PayloadLen(total, wireAvail(c, l3), hl);
+  c.off = o + hl;
+  if (o + hl > c.end) {
+    c.truncated = true;
+    return IP_NO_L4;
+  }
+  return out.fragOffset !== 0 ? IP_NO_L4 : IP_OK;
+}
+
+/**
+ * Writes the IPv4 fields of `out` from the header at `d[o …]` (see {@link decodeIPv4}): addresses, version,
+ * TOS, id, fragment fields, TTL, protocol, `l3Offset` = `l3`, `ipHeaderLen` = `hl`, `ipTotalLen` = `total` (the
+ * length field, or its replacement for a TSO capture). The one definition of these fields for decodeIPv4 and the
+ * decoder's fast path.
+ */
+export function setIPv4Fields(d: Uint8Array, o: number, l3: number, hl: number, total: number, out: DecodedPacket): void {
   const ff = u16(d, o + 6);
   const src = out.src;
   const dst = out.dst;
@@ -103,14 +120,15 @@ export function decodeIPv4(c: Cursor, out: DecodedPacket): number {
   out.l3Offset = l3;
   out.ipHeaderLen = hl;
   out.ipTotalLen = total;
-  const avail = wireAvail(c, l3);
-  c.ipPayloadLen = (total <= avail ? total : avail > hl ? avail : hl) - hl;
-  c.off = o + hl;
-  if (o + hl > c.end) {
-    c.truncated = true;
-    return IP_NO_L4;
-  }
-  return fo !== 0 ? IP_NO_L4 : IP_OK;
+}
+
+/**
+ * Transport length of an IPv4 packet: the total length minus the header, where a total length beyond the `avail`
+ * bytes from the IP header to the end of the frame on the wire is clamped to them (as Wireshark does), and never
+ * below the header.
+ */
+export function ipv4PayloadLen(total: number, avail: number, hl: number): number {
+  return (total <= avail ? total : avail > hl ? avail : hl) - hl;
 }
 
 /**

@@ -90,22 +90,34 @@ export function decodeL4(c: Cursor, out: DecodedPacket): void {
     c.bad = true;
     if (o + ipPay > end) c.truncated = true;
   } else if (o + hl > end) c.truncated = true;
+  setTransportFields(out, sp, dp, flags, win, seq, ack, it, ic, hl, o - c.base, ipPay, end - o - hl);
+}
+
+/**
+ * Writes the transport fields of `out`: ports, TCP flags/window/sequence/acknowledgement, ICMP type and code (−1 when
+ * not ICMP), `l4HeaderLen` = `hl`, `l4Offset` = `l4` (relative to the packet start), `payloadOffset` = `l4 + hl`,
+ * `payloadLen` = max(0, `ipPay` − `hl`) (`ipPay`: the transport length from the IP length fields) and
+ * `capturedPayloadLen` = the part of it present in the capture, given the `captured` bytes after the header (may be
+ * negative). The one definition of these fields for {@link decodeL4}, {@link noL4} and the decoder's fast path.
+ */
+export function setTransportFields(
+  out: DecodedPacket, sp: number, dp: number, flags: number, win: number, seq: number, ack: number, icmpType: number,
+  icmpCode: number, hl: number, l4: number, ipPay: number, captured: number,
+): void {
   out.srcPort = sp;
   out.dstPort = dp;
   out.tcpFlags = flags;
   out.tcpWindow = win;
   out.tcpSeq = seq;
   out.tcpAck = ack;
-  out.icmpType = it;
-  out.icmpCode = ic;
+  out.icmpType = icmpType;
+  out.icmpCode = icmpCode;
   out.l4HeaderLen = hl;
-  const l4 = o - c.base;
   out.l4Offset = l4;
   out.payloadOffset = l4 + hl;
   const pay = ipPay > hl ? ipPay - hl : 0;
   out.payloadLen = pay;
-  const avail = end - o - hl;
-  out.capturedPayloadLen = avail <= 0 ? 0 : avail < pay ? avail : pay;
+  out.capturedPayloadLen = captured <= 0 ? 0 : captured < pay ? captured : pay;
 }
 
 /**
@@ -115,20 +127,5 @@ export function decodeL4(c: Cursor, out: DecodedPacket): void {
  * `capturedPayloadLen` = the part of it present in the capture.
  */
 export function noL4(c: Cursor, out: DecodedPacket): void {
-  out.srcPort = 0;
-  out.dstPort = 0;
-  out.tcpFlags = 0;
-  out.tcpWindow = 0;
-  out.tcpSeq = 0;
-  out.tcpAck = 0;
-  out.icmpType = -1;
-  out.icmpCode = -1;
-  out.l4HeaderLen = 0;
-  const l4 = c.off - c.base;
-  out.l4Offset = l4;
-  out.payloadOffset = l4;
-  const pay = c.ipPayloadLen;
-  out.payloadLen = pay;
-  const avail = c.end - c.off;
-  out.capturedPayloadLen = avail <= 0 ? 0 : avail < pay ? avail : pay;
+  setTransportFields(out, 0, 0, 0, 0, 0, 0, -1, -1, 0, c.off - c.base, c.ipPayloadLen, c.end - c.off);
 }
