@@ -108,32 +108,53 @@ describe('FlowTable', () => {
     ]);
   });
 
-  it('matches a Map-based model over 200k random packets with heavy expiry (hash index with deletions)', () => {
+  // Idle 5 ms: a few hundred live flows, heavy slot reuse. Idle 100 ms over 2,000 ports: ~10k live flows, so the hash
+  // index (sized by live flows) is rebuilt several times while slots are taken from the free stack and fresh.
+  it.each([
+    { idleTimeoutUs: 5000, ports: 400 },
+    { idleTimeoutUs: 100_000, ports: 2000 },
+  ])('matches a Map-based model over 200k random packets with expiry (idle $idleTimeoutUs µs, $ports ports)', ({ idleTimeoutUs, ports }) => {
     let seed = 12345;
     const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
     const table = new FlowTable({ onFlowStart() {}, onPacket() {}, onFlowEnd(slot) { ended.push(`${table.srcPort(slot)}>${table.dstPort(slot)}:${table.fwdPackets(slot)}/${table.bwdPackets(slot)}`); } },
-      { idleTimeoutUs: 5000, initialCapacity: 16 });
+      { idleTimeoutUs, initialCapacity: 16 });
     const ended: string[] = [];
-    // Reference: flows keyed by the unordered pair of ports, idle timeout 5000 µs.
+    // Reference: flows keyed by the unordered pair of ports; the Map is kept in least-recently-active order
+    // (a packet moves its flow to the end), so expiry takes flows from the front.
     const ref = new Map<string, { a: number; b: number; fwd: number; bwd: number; last: number; seq: number }>();
     const refEnded: string[] = [];
-    let seq = 0;
+    let seq = 0, most = 0;
     for (let i = 0; i < 200_000; i++) {
       const t = i * 10;
-      for (const [k, f] of [...ref].filter(([, f]) => t - f.last > 5000).sort((x, y) => x[1].last - y[1].last)) {
+      for (const [k, f] of ref) {
+        if (t - f.last <= idleTimeoutUs) break;
         refEnded.push(`${f.a}>${f.b}:${f.fwd}/${f.bwd}`);
         ref.delete(k);
       }
-      const x = 1 + Math.floor(rnd() * 400), y = 1 + Math.floor(rnd() * 400);
+      const x = 1 + Math.floor(rnd() * ports), y = 1 + Math.floor(rnd() * ports);
       if (x === y) continue;
       const key = x < y ? `${x},${y}` : `${y},${x}`;
       const f = ref.get(key);
-      if (f) { if (f.a === x) f.fwd++; else f.bwd++; f.last = t; } else ref.set(key, { a: x, b: y, fwd: 1, bwd: 0, last: t, seq: seq++ });
+      if (f) {
+        if (f.a === x) f.fwd++; else f.bwd++;
+        f.last = t;
+        ref.delete(key);
+        ref.set(key, f);
+      } else ref.set(key, { a: x, b: y, fwd: 1, bwd: 0, last: t, seq: seq++ });
+      most = Math.max(most, ref.size);
       table.process(pkt({ t, src: '10.0.0.1', dst: '10.0.0.1', sport: x, dport: y, proto: IpProto.UDP }));
-      if (i % 50_000 === 0) expect(table.size).toBe(ref.size);
+      if (i % 10_000 === 0) {
+        expect(table.size).toBe(ref.size);
+        // The index holds one entry per live flow (none left over from rebuilds or deletions).
+        const buckets = (table as unknown as { buckets: Uint32Array }).buckets;
+        let entries = 0;
+        for (let b = 0; b < buckets.length; b += 2) if (buckets[b] !== 0) entries++;
+        expect(entries).toBe(table.size);
+      }
     }
     table.flush();
     for (const f of [...ref.values()].sort((p, q) => p.seq - q.seq)) refEnded.push(`${f.a}>${f.b}:${f.fwd}/${f.bwd}`);
+    expect(most).toBeGreaterThan(idleTimeoutUs / 20); // the live flows the case is meant to reach
     expect(ended.length).toBe(refEnded.length);
     expect(ended).toEqual(refEnded);
   });

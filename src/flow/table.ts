@@ -150,6 +150,8 @@ const B_PROTO = 106, B_IPV = 107, B_TUNNEL = 108, B_TCP = 109, B_LIST = 110;
  * ending (during {@link FlowObserver.onFlowEnd}).
  */
 const FREE = 255, KEPT = 254, ENDING = 253;
+/** Smallest hash index (buckets); it doubles whenever the live flows pass half of it. */
+const MIN_BUCKETS = 1024;
 
 /**
  * A new buffer of `bytes` bytes starting with the bytes of `old` (absent: all zero), for per-slot records that grow
@@ -333,13 +335,18 @@ export class FlowTable extends FlowRecordView {
     const old = this.capacity;
     this.view(grownBuffer(this.u8, cap * SLOT_BYTES, this.sharedMemory));
     this.capacity = cap;
-    // Rebuild the index at ≤ 50 % load.
-    let nb = 16;
-    while (nb < cap * 2) nb <<= 1;
+    if (this.mask === 0) this.rebuildIndex(MIN_BUCKETS);
+    if (old !== cap && this.onResize) this.onResize(cap);
+  }
+
+  /**
+   * Rebuilds the index with `nb` buckets (a power of two). The index is sized by the live flows (load ≤ 50 %), not
+   * by the slot capacity: a table with room for 1M flows that holds 70k keeps a 2 MB index, not a 16 MB one.
+   */
+  private rebuildIndex(nb: number): void {
     this.buckets = new Uint32Array(2 * nb);
     this.mask = nb - 1;
     for (let s = 0; s < this.used; s++) if (this.isLive(s)) this.indexInsert(s);
-    if (old !== cap && this.onResize) this.onResize(cap);
   }
 
   private isLive(slot: number): boolean {
@@ -504,6 +511,8 @@ export class FlowTable extends FlowRecordView {
       this.evictions++;
       this.end(victim, EndReason.EVICTED);
     }
+    // Index load ≤ 50 %; rebuilt before the new slot is taken, so that the slot is inserted once.
+    if ((this.size + 1) * 2 > this.mask + 1) this.rebuildIndex((this.mask + 1) * 2);
     let slot: number;
     if (this.freeHead >= 0) {
       slot = this.freeHead;
