@@ -109,7 +109,7 @@ describe('FlowTable', () => {
   });
 
   // Idle 5 ms: a few hundred live flows, heavy slot reuse. Idle 100 ms over 2,000 ports: ~10k live flows, so the hash
-  // index (sized by live flows) is rebuilt several times while slots are taken from the free stack and fresh.
+  // index (sized by live flows) is rebuilt several times while slots are taken from the free list and fresh.
   it.each([
     { idleTimeoutUs: 5000, ports: 400 },
     { idleTimeoutUs: 100_000, ports: 2000 },

@@ -297,8 +297,8 @@ export class FlowTable extends FlowRecordView {
   // ---- hash index: open addressing, linear probing. Bucket b is the pair buckets[2b] = slot + 1 (0 = empty),
   // buckets[2b + 1] = the slot's key hash: probes and deletions compare and rehome by the hash kept beside the
   // slot number, so they never read the (usually cold) record of a slot that is not the one looked for.
-  private buckets!: Uint32Array;
-  private mask = 0;
+  private buckets = new Uint32Array(2 * MIN_BUCKETS);
+  private mask = MIN_BUCKETS - 1;
 
   constructor(private readonly observer: FlowObserver, opts: FlowTableOptions = {}) {
     super();
@@ -335,7 +335,6 @@ export class FlowTable extends FlowRecordView {
     const old = this.capacity;
     this.view(grownBuffer(this.u8, cap * SLOT_BYTES, this.sharedMemory));
     this.capacity = cap;
-    if (this.mask === 0) this.rebuildIndex(MIN_BUCKETS);
     if (old !== cap && this.onResize) this.onResize(cap);
   }
 
