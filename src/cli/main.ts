@@ -10,6 +10,7 @@ import { registerEvaluate } from './commands/evaluate.js';
 import { registerExtract } from './commands/extract.js';
 import { registerScore } from './commands/score.js';
 import { registerTrain } from './commands/train.js';
+import { applyV8Tuning } from './v8-tuning.js';
 import { VERSION } from './version.js';
 
 
@@ -71,6 +72,7 @@ function stop(code: number, message: string | null): never {
  * ends the run quietly with 141, as SIGPIPE ends a Unix tool.
  */
 export function run(): void {
+  applyV8Tuning();
   process.on('SIGINT', () => stop(ExitCode.INTERRUPTED, 'interrupted (SIGINT); no partial output was kept'));
   process.on('SIGTERM', () => stop(ExitCode.TERMINATED, 'terminated (SIGTERM); no partial output was kept'));
   process.stdout.on('error', (err) => {
