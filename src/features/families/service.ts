@@ -79,7 +79,11 @@ export class ServiceFamily implements TextFamily {
   private base = 0;
   /** True once the records live in the flow table's ({@link useSlotRecords}). */
   private inTable = false;
-  /** Server name per slot (HAS_NAME set), '' otherwise; an array indexed by slot, as a Map's inserts cost more. */
+  /**
+   * Server name per slot (read only while the slot's HAS_NAME is set); an array indexed by slot, as a Map's inserts
+   * cost more. Grown when a name is stored ({@link setName}), not to the table's capacity: extract's shared table has
+   * room for 2^20 flows, and filling that many entries took 16 ms of start-up.
+   */
   private names: string[] = [];
   private readonly probe = new ServiceProbe();
   /** The strings of recent server names by their bytes (repeated names are not rebuilt). */
@@ -87,7 +91,6 @@ export class ServiceFamily implements TextFamily {
   private row: string[] | null = null;
 
   resize(capacity: number): void {
-    for (let i = this.names.length; i < capacity; i++) this.names.push('');
     if (this.inTable || this.rec.length >= capacity * REC_BYTES) return;
     const buf = grownBuffer(this.rec, capacity * REC_BYTES);
     this.rec = new Uint8Array(buf);
@@ -140,7 +143,7 @@ export class ServiceFamily implements TextFamily {
       if ((st & want) !== 0) {
         const span = this.probe.span;
         if (findHost(d, o, n, true, span)) {
-          this.names[slot] = this.nameCache.text(d, span[0], span[1], false);
+          this.setName(slot, this.nameCache.text(d, span[0], span[1], false));
           next = DONE | HAS_NAME;
         }
       }
@@ -163,7 +166,7 @@ export class ServiceFamily implements TextFamily {
           const name = this.nameCache.text(d, p.nameStart, p.nameLen, p.nameKind === NameKind.DNS);
           next = DONE;
           if (name !== '') {
-            this.names[slot] = name;
+            this.setName(slot, name);
             next |= HAS_NAME;
           }
         } else if (p.wantHost) {
@@ -176,6 +179,13 @@ export class ServiceFamily implements TextFamily {
     }
     if (r[ro + R_SEEN] >= INSPECT_PACKETS && r[ro + R_SEEN + 1] >= INSPECT_PACKETS) next |= DONE;
     r[ro + R_ST] = next;
+  }
+
+  /** Stores the server name of `slot` (the caller sets HAS_NAME), growing {@link names} up to the slot. */
+  private setName(slot: number, name: string): void {
+    const names = this.names;
+    while (names.length <= slot) names.push('');
+    names[slot] = name;
   }
 
   onExpire(slot: number, table: FlowTable, out: string[], pos: Int32Array): void {
