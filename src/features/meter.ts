@@ -281,6 +281,9 @@ function epochText(sec: number, us: number): string {
  * family i (named `name` inside), with `params` as its parameters and `p` bound to `extra`. One call site per
  * family keeps each site monomorphic, so V8 inlines the family's method; a loop over the families has a single
  * call site that sees every family class (megamorphic: no inlining, a slow generic call per family per packet).
+ * V8 inlines the families only while their bytecode fits its cumulative budget (920 bytes by default: the first few
+ * families); the CLI raises the budget so that they all fit (cli/v8-tuning.ts; start node with
+ * `--max-inlined-bytecode-size-cumulative=3500` to get the same as a library user).
  */
 export function unrolled(
   families: readonly object[], call: (name: string, i: number) => string, params: string, extra: unknown = null,
