@@ -266,3 +266,13 @@ describe('the shipped default model (models/default, npm run train-default)', ()
     expect(s.stdout).toMatch(/\n {2}PortScan: 2,000 flows/);
   });
 });
+
+describe('V8 tuning at CLI start-up', () => {
+  it('sets the cumulative inlining budget unless node was given that flag, in either spelling', async () => {
+    const { applyV8Tuning, V8_TUNING_FLAGS } = await import('../src/cli/v8-tuning.js');
+    expect(applyV8Tuning([])).toEqual([...V8_TUNING_FLAGS]);
+    expect(applyV8Tuning(['--inspect', '--max-inlined-bytecode-size=500'])).toEqual([...V8_TUNING_FLAGS]);
+    expect(applyV8Tuning(['--max-inlined-bytecode-size-cumulative=920'])).toEqual([]);
+    expect(applyV8Tuning(['--max_inlined_bytecode_size_cumulative=920'])).toEqual([]);
+  });
+});

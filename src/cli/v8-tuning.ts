@@ -24,14 +24,18 @@ export const V8_TUNING_FLAGS: readonly string[] = ['--max-inlined-bytecode-size-
 
 /**
  * Sets {@link V8_TUNING_FLAGS} for this process (worker threads share them), except a flag the user already gave node
- * on its command line (`process.execArgv`), which wins. Call before the hot paths run: V8 reads the budget each time
- * it optimises a function, so functions optimised earlier keep the old budget until they are recompiled.
+ * on its command line (`process.execArgv`, with '-' or '_' between words), which wins. Call before the hot paths run:
+ * V8 reads the budget each time it optimises a function, so functions optimised earlier keep the old budget until they
+ * are recompiled.
+ * @returns the flags it set
  */
-export function applyV8Tuning(execArgv: readonly string[] = process.execArgv): void {
+export function applyV8Tuning(execArgv: readonly string[] = process.execArgv): string[] {
+  const set: string[] = [];
   for (const flag of V8_TUNING_FLAGS) {
     const name = flag.slice(0, flag.indexOf('='));
-    // node accepts V8 flags with '_' or '-' between words.
     if (execArgv.some((a) => a.replace(/_/g, '-').split('=')[0] === name)) continue;
     setFlagsFromString(flag);
+    set.push(flag);
   }
+  return set;
 }
