@@ -3,7 +3,11 @@
  * write byte for byte what String() writes, wherever it does not hand the value back (−1).
  */
 import { describe, expect, it } from 'vitest';
-import { writeShortest } from '../src/dataset/shortest.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OutputSink } from '../src/dataset/output.js';
+import { borrowShortestBuffer, returnShortestBuffer, writeShortest } from '../src/dataset/shortest.js';
 import { prng } from './helpers/python.js';
 
 const buf = new Uint8Array(64);
@@ -87,5 +91,61 @@ describe('writeShortest', () => {
       expect(text(v), String(v)).toBeNull();
     }
     expect(text(2 ** -10 * 3)).toBe(String(2 ** -10 * 3));
+  });
+});
+
+describe('writeShortest in a buffer lent from the WebAssembly module (written in place)', () => {
+  it('writes the same text as into any other buffer, at every position up to the end of the buffer', () => {
+    // No open sink holds the region in this test file's thread: borrow it directly.
+    const lent = borrowShortestBuffer(1 << 20);
+    expect(lent).not.toBeNull();
+    try {
+      expect(borrowShortestBuffer(4096)).toBeNull(); // one at a time
+      const rnd = prng(5);
+      let checked = 0;
+      for (let i = 0; i < 20_000; i++) {
+        const v = (rnd() - 0.5) * 10 ** Math.floor(rnd() * 20 - 4);
+        const want = text(v);
+        // Positions from the start to the last one with room for 25 bytes.
+        const pos = i % 3 === 0 ? lent!.length - 25 : Math.floor(rnd() * (lent!.length - 25));
+        lent!.fill(120, pos, pos + 25);
+        const end = writeShortest(lent!, pos, v);
+        const got = end < 0 ? null : lent!.toString('latin1', pos, end);
+        if (got !== want) throw new Error(`${String(v)} at ${pos}: ${got} against ${want}`);
+        if (got !== null) checked++;
+      }
+      expect(checked).toBeGreaterThan(15_000);
+    } finally {
+      returnShortestBuffer(lent!);
+    }
+    const again = borrowShortestBuffer(4096);
+    expect(again).not.toBeNull();
+    returnShortestBuffer(again!);
+  });
+
+  it('is lent to the first open output sink, given back when it closes, and a write after close fails', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowsift-shortest-'));
+    const a = OutputSink.open(join(dir, 'a.csv'));
+    const b = OutputSink.open(join(dir, 'b.csv')); // a holds the region: b has a buffer of its own
+    expect(borrowShortestBuffer(4096)).toBeNull();
+    for (const s of [a, b]) { s.number(2375.2969121140145); s.byte(44); s.number(-0.1234567890123456); s.byte(10); }
+    a.close();
+    const c = OutputSink.open(join(dir, 'c.csv')); // gets the region back
+    c.number(1187.6484560570073);
+    b.close();
+    c.close();
+    expect(readFileSync(join(dir, 'a.csv'), 'latin1')).toBe('2375.2969121140145,-0.1234567890123456\n');
+    expect(readFileSync(join(dir, 'b.csv'), 'latin1')).toBe('2375.2969121140145,-0.1234567890123456\n');
+    expect(readFileSync(join(dir, 'c.csv'), 'latin1')).toBe('1187.6484560570073');
+    const free = borrowShortestBuffer(4096);
+    expect(free).not.toBeNull(); // every sink gave it back
+    returnShortestBuffer(free!);
+    expect(() => { c.byte(65); c.byte(66); c.flush(); }).toThrow(/write after close/);
+  });
+
+  it('runs the module built from the AssemblyScript source (src/dataset/wasm/shortest.ts)', async () => {
+    // @ts-expect-error -- a plain .mjs script without type declarations
+    const { compileShortest, embeddedShortest } = await import('../scripts/build-wasm.mjs');
+    expect(embeddedShortest()).toBe(compileShortest());
   });
 });

@@ -7,7 +7,7 @@
 import { closeSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isoMicros } from '../features/meter.js';
-import { DIGIT_PAIRS, writeShortest } from './shortest.js';
+import { borrowShortestBuffer, DIGIT_PAIRS, returnShortestBuffer, writeShortest } from './shortest.js';
 
 /** Error writing an output (disk full, closed pipe, permission). */
 export class OutputError extends Error {
@@ -135,6 +135,9 @@ function shortDecimal(buf: Uint8Array, pos: number, v: number): number {
   return end;
 }
 
+/** The write buffer of a closed sink. */
+const EMPTY = Buffer.alloc(0);
+
 /** Sinks still open, so an interrupted process can remove their temporary files. */
 const openSinks = new Set<OutputSink>();
 
@@ -160,7 +163,9 @@ export class OutputSink {
     /** File the temporary is renamed to on close (the path, or the regular file a symbolic link names). */
     private readonly finalPath: string = path,
   ) {
-    this.buf = Buffer.allocUnsafe(Math.max(4096, chunkBytes));
+    // The first open sink of a thread writes into the digit writer's memory, where long numbers are written in place.
+    const size = Math.max(4096, chunkBytes);
+    this.buf = borrowShortestBuffer(size) ?? Buffer.allocUnsafe(size);
     openSinks.add(this);
   }
 
@@ -393,6 +398,7 @@ export class OutputSink {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    this.giveBackBuffer();
     openSinks.delete(this);
     if (this.borrowed) return;
     try {
@@ -407,11 +413,21 @@ export class OutputSink {
     }
   }
 
+  /**
+   * Returns the write buffer to the digit writer when it was lent from there (another sink may then get it), and
+   * keeps an empty one: a write after close reaches {@link writeOut}, which throws.
+   */
+  private giveBackBuffer(): void {
+    returnShortestBuffer(this.buf);
+    this.buf = EMPTY;
+  }
+
   /** Drops the output: a file's temporary is removed; nothing is renamed. */
   abort(): void {
     if (this.closed) return;
     this.closed = true;
     this.pos = 0;
+    this.giveBackBuffer();
     openSinks.delete(this);
     if (this.borrowed) return;
     if (this.tempPath) {

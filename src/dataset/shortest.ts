@@ -16,36 +16,59 @@
  *    nearer is taken, as Number::toString does.
  * Cases left to `String()` (the caller's fallback, signalled by −1): |x| outside [1e-4, 1e16), a power of two
  * (its lower gap is half the upper one), exact ties between two candidates, and a carry to 18 digits.
+ *
+ * These steps run in WebAssembly, compiled from AssemblyScript (src/dataset/wasm/shortest.ts, embedded in
+ * shortest-wasm.ts). On the 16–17-digit values of the benchmark capture's CSV (issue 5; about ten per row) the same
+ * steps took 115 ns per value in JavaScript; in WebAssembly 79 ns written in place into an output buffer lent from the
+ * module's memory ({@link borrowShortestBuffer}), 101 ns with the copy into any other buffer.
  */
 
-/** 10^i for i ∈ [0, 22], each an exact double. */
-const POW10: Float64Array = new Float64Array(23);
-/** High and low halves (Veltkamp split) of POW10, for TwoProduct. */
-const POW10_HI: Float64Array = new Float64Array(23);
-const POW10_LO: Float64Array = new Float64Array(23);
-/** 10^i for i ∈ [0, 8] as int32 (for integer remainders). */
-const POW10_INT: Int32Array = Int32Array.from([1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7, 1e8]);
-/** 2^i for i ∈ [−80, 10] at index i + 80 (exact: repeated halving). */
-const POW2: Float64Array = new Float64Array(91);
-const SPLITTER = 134217729; // 2^27 + 1
-{
-  let p = 1;
-  for (let i = 0; i < 23; i++) {
-    POW10[i] = p;
-    const c = SPLITTER * p;
-    POW10_HI[i] = c - (c - p);
-    POW10_LO[i] = p - POW10_HI[i];
-    p *= 10;
-  }
-  let t = 1;
-  for (let i = 0; i <= 10; i++) { POW2[i + 80] = t; t *= 2; }
-  t = 1;
-  for (let i = 0; i >= -80; i--) { POW2[i + 80] = t; t /= 2; }
+import { SHORTEST_WASM } from './shortest-wasm.js';
+
+/** The part of the WebAssembly JavaScript API used here (the compiler's ES2022 library does not declare it). */
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+};
+
+/** The compiled writer ({@link SHORTEST_WASM}): one instance per thread. */
+const wasm = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(SHORTEST_WASM, 'base64')), {}).exports as {
+  memory: { buffer: ArrayBuffer };
+  init(): void; scratch(): number; region(): number; shortest(v: number): number; shortestAt(at: number, v: number): number;
+};
+wasm.init();
+const shortestWasm = wasm.shortest, shortestAt = wasm.shortestAt;
+/**
+ * The module's memory: its size is fixed when it is built (never grown: growing would detach this ArrayBuffer, and a
+ * single detached ArrayBuffer makes V8 check for detachment on every typed-array access in the process's optimised
+ * code, which cost the metering thread 3–12 % in a test). Where {@link shortestWasm} writes, and the output region
+ * lent by {@link borrowShortestBuffer}.
+ */
+const MEM_BUFFER = wasm.memory.buffer;
+const MEM = new Uint8Array(MEM_BUFFER);
+const SCRATCH = wasm.scratch();
+const REGION_AT = wasm.region();
+const REGION_BYTES = Math.min(1 << 20, MEM_BUFFER.byteLength - REGION_AT);
+if (SCRATCH + 32 > REGION_AT) throw new Error('shortest-wasm: the output region overlaps the module\'s statics');
+/** The buffer lent out ({@link borrowShortestBuffer}), or null. */
+let lent: Buffer | null = null;
+
+/**
+ * Lends the module's output region (up to 1 MiB) as a Buffer of `size` bytes, or returns null when it is lent already
+ * or too small: numbers that {@link writeShortest} writes into it go straight to their place, without a copy. One per
+ * thread; give it back with {@link returnShortestBuffer} and stop using it then.
+ */
+export function borrowShortestBuffer(size: number): Buffer | null {
+  if (lent !== null || size > REGION_BYTES) return null;
+  lent = Buffer.from(MEM_BUFFER, REGION_AT, size);
+  return lent;
 }
 
-/** Bits of the double being formatted (one reused scratch: no allocation per call). */
-const F64 = new Float64Array(1);
-const U32 = new Uint32Array(F64.buffer);
+/** Gives back a buffer from {@link borrowShortestBuffer} (any other buffer is ignored). */
+export function returnShortestBuffer(buf: Uint8Array): void {
+  if (buf === lent) lent = null;
+}
+
 /** "00" … "99" as ASCII pairs: the digits of n ∈ [0, 100) at [2n, 2n + 1]. */
 export const DIGIT_PAIRS = new Uint8Array(200);
 for (let i = 0; i < 100; i++) { DIGIT_PAIRS[2 * i] = 48 + ((i / 10) | 0); DIGIT_PAIRS[2 * i + 1] = 48 + (i % 10); }
@@ -58,106 +81,14 @@ for (let i = 0; i < 100; i++) { DIGIT_PAIRS[2 * i] = 48 + ((i / 10) | 0); DIGIT_
  * Integers are formatted correctly but the caller's integer paths are faster.
  */
 export function writeShortest(buf: Uint8Array, pos: number, v: number): number {
-  const a = v < 0 ? -v : v;
-  if (!(a >= 1e-4 && a < 1e16)) return -1;
-  F64[0] = a;
-  const lo32 = U32[0], hi32 = U32[1];
-  if ((hi32 & 0xfffff) === 0 && lo32 === 0) return -1; // power of two: asymmetric rounding interval
-  const e = ((hi32 >>> 20) & 0x7ff) - 1075; // a = f · 2^e, f ∈ [2^52, 2^53)
-  const even = (lo32 & 1) === 0;
-
-  // 10^E ≤ a < 10^(E+1) with E = ⌊b·log10 2⌋ or one more (b = ⌊log2 a⌋): k is right or one too large.
-  let k = 16 - Math.floor((e + 52) * 0.30102999566398120);
-  let hi = a * POW10[k];
-  if (hi <= 1e16) hi = a * POW10[++k];
-  else if (hi >= 1e17) hi = a * POW10[--k];
-  if (!(hi > 1e16 && hi < 1e17) || k < 0 || k > 20) return -1;
-  // TwoProduct: lo = a · 10^k − hi exactly.
-  const c = SPLITTER * a;
-  const ah = c - (c - a), al = a - ah;
-  const bh = POW10_HI[k], bl = POW10_LO[k];
-  const lo = ((ah * bh - hi) + ah * bl + al * bh) + al * bl;
-  const H = POW10[k] * POW2[e - 1 + 80];
-
-  // hi = q · 1e8 + r, r ∈ [0, 1e8): q has 9 digits.
-  let qd = Math.floor(hi / 1e8);
-  let rd = hi - qd * 1e8;
-  if (rd < 0) { rd += 1e8; qd--; } else if (rd >= 1e8) { rd -= 1e8; qd++; }
-  const q = qd | 0, r = rd | 0; // q < 1e9 and r < 1e8 fit int32
-
-  // Largest j whose candidate reads back as `a` (monotone: if j digits can go, so can j − 1). The candidates
-  // for t dropped digits are the multiples of 10^t; with |N − hi| ≤ 8 and H < 11.2 only those within 20 of hi
-  // can qualify: hi + δ, δ ≡ −(hi mod 10^t), |δ| < 20. Distance to N: |lo − δ| (exact: every term is a
-  // multiple of 2^(e−1+k) below 32, which fits a double's 53 bits for k ≤ 20).
-  let cq = 0, cr = 0, j = 0; // the candidate hi + δ as cq · 1e8 + cr
-  for (let t = 1; t <= 16; t++) {
-    let best = 99, bestDelta = 0, tie = false;
-    if (t <= 8) {
-      const m = POW10_INT[t];
-      const R = r % m;
-      for (let delta = -R - m; delta < 20; delta += m) {
-        if (delta <= -20) continue;
-        const d = Math.abs(lo - delta);
-        if (d < H || (even && d === H)) {
-          if (d < best) { best = d; bestDelta = delta; tie = false; } else if (d === best) tie = true;
-        }
-      }
-    } else {
-      const m = POW10_INT[t - 8];
-      const qm = q % m;
-      let delta = 99;
-      if (qm === 0 && r < 20) delta = -r;
-      else if (qm === m - 1 && 1e8 - r < 20) delta = 1e8 - r;
-      if (delta !== 99) {
-        const d = Math.abs(lo - delta);
-        if (d < H || (even && d === H)) { best = d; bestDelta = delta; }
-      }
-    }
-    if (best === 99) break;
-    if (tie) return -1; // two candidates equally near: left to String()
-    j = t;
-    cq = q;
-    cr = r + bestDelta;
-    if (cr < 0) { cr += 1e8; cq--; } else if (cr >= 1e8) { cr -= 1e8; cq++; }
+  if (buf === lent) {
+    // The lent region (see borrowShortestBuffer): written in place.
+    const n = shortestAt(REGION_AT + pos, v);
+    return n < 0 ? -1 : pos + n;
   }
-  if (j === 0) {
-    // 17 digits: round N = hi + lo to the nearest integer (an exact .5 tie is left to String()).
-    const fl = Math.floor(lo);
-    if (lo - fl === 0.5) return -1;
-    const L = lo - fl > 0.5 ? fl + 1 : fl;
-    cq = q;
-    cr = r + L;
-    if (cr < 0) { cr += 1e8; cq--; } else if (cr >= 1e8) { cr -= 1e8; cq++; }
-  }
-  if (cq >= 1e9) return -1; // carried to 18 digits (x just below a power of ten)
-
-  // The candidate's 17 digits, two at a time, right to left; the first p = 17 − j are significant and go to
-  // their place in the text: after a sign, "0." and zeros when a < 1, with '.' after `intDigits` digits.
-  const p = 17 - j;
-  const intDigits = 17 - k; // digits before the point (≤ 0: a < 1)
-  if (v < 0) buf[pos++] = 45;
-  let start = pos; // where digit 0 goes
-  if (intDigits <= 0) {
-    buf[pos++] = 48;
-    buf[pos++] = 46;
-    for (let i = intDigits; i < 0; i++) buf[pos++] = 48;
-    start = pos;
-  }
-  // Digit i (0-based from the left) lands at start + i, one further when i ≥ point (after the '.'); the
-  // dropped trailing digits land past the end and are overwritten by later output.
-  const point = intDigits > 0 && intDigits < p ? intDigits : 99;
-  const end = start + p + (point === 99 ? 0 : 1);
-  let x = cr;
-  for (let i = 16; i >= 1; i -= 2) {
-    if (i === 8) x = cq; // digits 9–16 are cr's 8 digits, 0–8 cq's 9
-    const d = (x / 100) | 0;
-    const pair = (x - d * 100) << 1;
-    buf[start + i + (i >= point ? 1 : 0)] = DIGIT_PAIRS[pair + 1];
-    buf[start + i - 1 + (i > point ? 1 : 0)] = DIGIT_PAIRS[pair];
-    x = d;
-  }
-  buf[start] = 48 + x;
-  if (point !== 99) buf[start + point] = 46;
-  else for (let i = p; i < intDigits; i++) buf[start + i] = 48; // an integer (not reached for non-integers)
-  return point === 99 && intDigits > p ? start + intDigits : end;
+  const n = shortestWasm(v);
+  if (n < 0) return -1;
+  const m = MEM, from = SCRATCH;
+  for (let i = 0; i < n; i++) buf[pos + i] = m[from + i];
+  return pos + n;
 }
