@@ -1,5 +1,5 @@
 /**
- * FeatureFinalizer (src/features/finalize.ts): numeric features and connection-state text computed from records
+ * FeatureFinalizer (src/features/finalize.ts): numeric features, connection-state and service text computed from records
  * copied out of a meter that runs with deferNumeric/deferText must equal, bit for bit, what the meter computes
  * itself — on the shipped capture, with the default options, with nfstream's statistics, with other
  * activity/subflow gaps and with skipped families.
@@ -51,8 +51,14 @@ describe('FeatureFinalizer', () => {
     it(`gives the meter's features from deferred records: ${name}`, async () => {
       const { direct, deferred, text, deferredText } = await both(opts);
       expect(deferredText).toEqual(text);
-      // The deferred columns are the connection state and history, with real values.
+      // The deferred columns are the connection state and history, and the service and its source (server_name,
+      // a string the meter keeps, is not), all with real values.
+      expect(new FeatureFinalizer(opts).deferredTextPositions).toEqual([0, 1, 2, 3]);
       expect(new Set(text.map((t) => t[0]))).toContain('SF');
+      const services = new Set(text.map((t) => `${t[2]}/${t[3]}`));
+      for (const s of ['HTTP/payload', 'TLS/payload', 'DNS/payload', '/']) expect(services).toContain(s);
+      expect([...services].some((s) => s.endsWith('/port'))).toBe(true);
+      expect(text.filter((t) => t[4] !== '').length).toBeGreaterThan(100);
       expect(direct.length).toBeGreaterThan(1000);
       expect(deferred.length).toBe(direct.length);
       let differing = 0;

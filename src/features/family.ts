@@ -77,6 +77,16 @@ export interface TextFamily {
    * family's onExpire reads only the slot's record (not `table`, not other per-slot state).
    */
   readonly recordBytes?: number;
+  /**
+   * With recordBytes: how many of the family's first columns the record gives, when not all of them; the others come
+   * from per-slot state the meter keeps (strings). The record's columns are then written by {@link onExpireRecord}
+   * (elsewhere, from a copy), the others by {@link onExpireRest} (in the meter).
+   */
+  readonly recordColumns?: number;
+  /** With {@link recordColumns}: writes the record's columns of `slot` (reads the record only). */
+  onExpireRecord?(slot: number, out: string[], pos: Int32Array): void;
+  /** With {@link recordColumns}: writes the other columns of `slot` (from `pos[recordColumns]` on). */
+  onExpireRest?(slot: number, table: FlowTable, out: string[], pos: Int32Array): void;
   /** Copies the record of `slot` ({@link recordBytes} bytes) to `out` from 32-bit word `o` on. */
   writeRecord?(slot: number, out: Uint32Array, o: number): void;
   /**

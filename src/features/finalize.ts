@@ -7,7 +7,7 @@
  * same family code reads the same record values.
  */
 import type { FlowTotals } from '../flow/table.js';
-import { FlowRecordView } from '../flow/table.js';
+import { FlowRecordView, OBSERVER_OFFSET, SLOT_RECORD_BYTES } from '../flow/table.js';
 import type { TextFamily } from './family.js';
 import type { MeterOptions, SharedFlowRecords } from './meter.js';
 import { RECORD_TOTALS, unrolled } from './meter.js';
@@ -32,8 +32,12 @@ export class FeatureFinalizer implements FlowTotals {
   private readonly textExpire: (slot: number, table: FlowTotals, text: string[]) => void;
   /** After {@link useShared}: the meter's flow-table records, which give the totals instead of a copied record. */
   private table: FlowRecordView | null = null;
+  /** The text family whose records the meter keeps in the flow table's observer bytes, if any. */
+  private readonly inTable: TextFamily | null;
   /** After {@link useShared}: the text families' records as words, and their words per record. */
   private textWords: Uint32Array[] = [];
+  /** Words per record {@link touchSlot} reads of each text family (0 for the one in the flow table's records). */
+  private touchWords: number[] = [];
 
   /**
    * @param opts the meter's options (feature options and skipFamilies must match the meter's, so the record
@@ -52,9 +56,14 @@ export class FeatureFinalizer implements FlowTotals {
     const texts = fs.textFamilies.map((_, i) => i).filter((i) => fs.textFamilies[i].recordBytes !== undefined);
     this.textFamilies = texts.map((i) => fs.textFamilies[i]);
     this.textRecordWords = this.textFamilies.map((f) => f.recordBytes! / 4);
-    this.deferredTextPositions = texts.flatMap((i) => [...fs.textPositions[i]]);
-    this.textExpire = unrolled(this.textFamilies, (f, i) => `${f}.onExpire(slot, table, text, p[${i}]);`,
-      'slot, table, text', texts.map((i) => fs.textPositions[i])) as typeof this.textExpire;
+    // A family whose record gives only its first recordColumns columns: those positions only (onExpireRecord).
+    const positions = texts.map((i) => fs.textPositions[i].subarray(0, fs.textFamilies[i].recordColumns ?? fs.textPositions[i].length));
+    this.deferredTextPositions = positions.flatMap((p) => [...p]);
+    this.textExpire = unrolled(this.textFamilies, (f, i) => this.textFamilies[i].recordColumns !== undefined
+      ? `${f}.onExpireRecord(slot, text, p[${i}]);` : `${f}.onExpire(slot, table, text, p[${i}]);`,
+    'slot, table, text', positions) as typeof this.textExpire;
+    // The family the meter keeps in the flow table's observer bytes (the first that can): read there when shared.
+    this.inTable = this.textFamilies.find((f) => f.useSlotRecords !== undefined) ?? null;
   }
 
   /**
@@ -75,7 +84,11 @@ export class FeatureFinalizer implements FlowTotals {
     this.state.stride = records.stateStride;
     this.table = new FlowRecordView(records.table);
     this.useTextRecords(records.text);
+    // The meter keeps one family's records in the table's observer bytes (see FlowMeter): read them there. Their
+    // cache line is the table record's, which the caller touches already.
+    this.inTable?.useSlotRecords!(records.table, SLOT_RECORD_BYTES, OBSERVER_OFFSET);
     this.textWords = records.text.map((b) => new Uint32Array(b));
+    this.touchWords = this.textFamilies.map((f, k) => (f === this.inTable ? 0 : this.textRecordWords[k]));
   }
 
   /**
@@ -89,7 +102,7 @@ export class FeatureFinalizer implements FlowTotals {
     let sum = 0;
     for (let i = slot * stride, end = i + stride; i < end; i += 8) sum += a[i];
     for (let k = 0; k < this.textWords.length; k++) {
-      const w = this.textWords[k], n = this.textRecordWords[k];
+      const w = this.textWords[k], n = this.touchWords[k];
       for (let i = slot * n, end = i + n; i < end; i += 16) sum += w[i];
     }
     return sum;

@@ -356,12 +356,16 @@ export class FlowMeter implements FlowObserver {
     // At the end of a flow: the numeric families unless deferNumeric, the text families except those deferText
     // leaves to a FeatureFinalizer (the ones with copyable records).
     const numericAtEnd = opts.deferNumeric ? [] : run;
-    const textAtEnd = fs.textFamilies.map((_, i) => i).filter((i) => !(opts.deferText && fs.textFamilies[i].recordBytes !== undefined));
+    // With deferText, a family whose record gives only some of its columns (recordColumns) writes the others here.
+    const deferredText = (f: TextFamily): boolean => opts.deferText === true && f.recordBytes !== undefined;
+    const textAtEnd = fs.textFamilies.map((_, i) => i)
+      .filter((i) => !deferredText(fs.textFamilies[i]) || fs.textFamilies[i].recordColumns !== undefined);
     this.initAll = unrolled(all, (f) => `${f}.onInit(slot, pkt);`, 'slot, pkt') as typeof this.initAll;
     this.updateAll = unrolled(all, (f) => `${f}.onUpdate(slot, pkt, dir);`, 'slot, pkt, dir') as typeof this.updateAll;
     this.expireAll = unrolled(
       [...numericAtEnd.map((i) => fs.families[i]), ...textAtEnd.map((i) => fs.textFamilies[i])],
-      (f, i) => `${f}.onExpire(slot, table, ${i < numericAtEnd.length ? 'row' : 'text'}, p[${i}]);`,
+      (f, i) => i < numericAtEnd.length ? `${f}.onExpire(slot, table, row, p[${i}]);`
+        : `${f}.${deferredText(fs.textFamilies[textAtEnd[i - numericAtEnd.length]]) ? 'onExpireRest' : 'onExpire'}(slot, table, text, p[${i}]);`,
       'slot, table, row, text',
       [...numericAtEnd.map((i) => fs.positions[i]), ...textAtEnd.map((i) => fs.textPositions[i])],
     ) as typeof this.expireAll;

@@ -57,7 +57,7 @@ const HAS_NAME = 0x10;
 const HINT_MASK = 0x0f;
 
 /** Bytes of a slot's record (see {@link ServiceFamily}), byte offsets of its uint8 fields (the float64 is at 0). */
-const REC_BYTES = 16, R_SVC = 8, R_ST = 9, R_SEEN = 10;
+const REC_BYTES = 16, R_SVC = 8, R_ST = 9, R_SEEN = 10, R_PORT = 12;
 
 /** The family that last exported a flow into a given text row (see {@link flowFrameBytes}). */
 const OWNERS = new WeakMap<string[], ServiceFamily>();
@@ -67,12 +67,21 @@ export class ServiceFamily implements TextFamily {
   readonly name = 'service';
   readonly columns = SERVICE_COLUMNS;
   /**
+   * The record gives `service` and `service_source` (the payload's service, else the port's, both kept in it), so with
+   * {@link import('../meter.js').MeterOptions.deferText} they are computed from the record elsewhere
+   * ({@link onExpireRecord}); `server_name`, a string kept on the meter, is not ({@link onExpireRest}).
+   */
+  readonly recordBytes = REC_BYTES;
+  readonly recordColumns = 2;
+  /**
    * Per-slot state, one {@link REC_BYTES}-byte record per slot: float64 frame bytes (byte 0), uint8 service (8),
-   * state bits (9), payload packets inspected forward (10) and backward (11). Slot s's record starts at byte
+   * state bits (9), payload packets inspected forward (10) and backward (11), service of the well-known port (12). Slot s's record starts at byte
    * s · {@link stride} + {@link base}: in a buffer of its own (stride 16, four slots per cache line), or in the flow
    * table's slot records ({@link useSlotRecords}).
    */
   private bytes: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  /** The same records as 32-bit words (for {@link writeRecord}). */
+  private words: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
   /** The same records as bytes. */
   private rec: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   private stride = REC_BYTES;
@@ -90,11 +99,30 @@ export class ServiceFamily implements TextFamily {
   private readonly nameCache = new NameCache();
   private row: string[] | null = null;
 
-  resize(capacity: number): void {
+  resize(capacity: number, shared = false): void {
     if (this.inTable || this.rec.length >= capacity * REC_BYTES) return;
-    const buf = grownBuffer(this.rec, capacity * REC_BYTES);
+    this.useRecords(grownBuffer(this.rec, capacity * REC_BYTES, shared));
+  }
+
+  /** Reads records from `buf` from now on (record i at byte i · {@link REC_BYTES}): copies, or another meter's own. */
+  useRecords(buf: ArrayBufferLike): void {
     this.rec = new Uint8Array(buf);
     this.bytes = new Float64Array(buf);
+    this.words = new Uint32Array(buf);
+    this.stride = REC_BYTES;
+    this.base = 0;
+    this.inTable = false;
+  }
+
+  /** The buffer holding the records (the flow table's after {@link useSlotRecords}). */
+  recordsBuffer(): ArrayBufferLike {
+    return this.rec.buffer;
+  }
+
+  /** Copies the record of `slot` ({@link REC_BYTES} bytes) to `out` from word `o` on. */
+  writeRecord(slot: number, out: Uint32Array, o: number): void {
+    const w = this.words, i = (slot * this.stride + this.base) >>> 2;
+    out[o] = w[i]; out[o + 1] = w[i + 1]; out[o + 2] = w[i + 2]; out[o + 3] = w[i + 3];
   }
 
   /**
@@ -108,6 +136,7 @@ export class ServiceFamily implements TextFamily {
     if (REC_BYTES > OBSERVER_BYTES || offset % 8 !== 0 || stride % 8 !== 0) throw new Error('service record does not fit the slot records');
     this.rec = new Uint8Array(buffer);
     this.bytes = new Float64Array(buffer);
+    this.words = new Uint32Array(buffer);
     this.stride = stride;
     this.base = offset;
     this.inTable = true;
@@ -120,6 +149,7 @@ export class ServiceFamily implements TextFamily {
     r[o + R_ST] = pkt.protocol === 6 || pkt.protocol === 17 ? 0 : DONE;
     r[o + R_SEEN] = 0;
     r[o + R_SEEN + 1] = 0;
+    r[o + R_PORT] = portService(pkt.protocol, pkt.srcPort, pkt.dstPort); // ports of the flow's first packet, its key
     this.bytes[o >>> 3] = 0;
   }
 
@@ -189,18 +219,29 @@ export class ServiceFamily implements TextFamily {
   }
 
   onExpire(slot: number, table: FlowTable, out: string[], pos: Int32Array): void {
+    this.onExpireRecord(slot, out, pos);
+    this.onExpireRest(slot, table, out, pos);
+  }
+
+  /** Writes `service` and `service_source` (columns 0 and 1) of `slot` from its record alone. */
+  onExpireRecord(slot: number, out: string[], pos: Int32Array): void {
+    const r = this.rec, o = slot * this.stride + this.base;
+    let s = r[o + R_SVC], source = 'payload';
+    if (s === Svc.NONE) {
+      s = r[o + R_PORT];
+      source = 'port';
+    }
+    out[pos[0]] = SERVICE_NAMES[s];
+    out[pos[1]] = s === Svc.NONE ? '' : source;
+  }
+
+  /** Writes `server_name` (column 2) of `slot`, which the meter keeps, and forgets it. */
+  onExpireRest(slot: number, _table: FlowTable, out: string[], pos: Int32Array): void {
     if (this.row !== out) {
       this.row = out;
       OWNERS.set(out, this);
     }
     const r = this.rec, o = slot * this.stride + this.base;
-    let s = r[o + R_SVC], source = 'payload';
-    if (s === Svc.NONE) {
-      s = portService(table.protocol(slot), table.srcPort(slot), table.dstPort(slot));
-      source = 'port';
-    }
-    out[pos[0]] = SERVICE_NAMES[s];
-    out[pos[1]] = s === Svc.NONE ? '' : source;
     const st = r[o + R_ST];
     if ((st & HAS_NAME) !== 0) {
       out[pos[2]] = this.names[slot];
