@@ -10,18 +10,20 @@ import type { CaptureParseOptions, CaptureParser, CaptureSummary, PacketCallback
 
 /** Options of {@link readCapture} / {@link readCaptureSync}. */
 export interface ReadCaptureOptions extends CaptureParseOptions {
-  /** Size of the reused read buffer for regular files, bytes (default {@link DEFAULT_READ_BUFFER}, 256 KiB). */
+  /** Size of the reused read buffer for regular files, bytes (default {@link DEFAULT_READ_BUFFER}, 64 KiB). */
   bufferSize?: number;
 }
 
 /**
- * Default read buffer size for regular files, bytes: 256 KiB, a quarter of a core's L2 cache, so that the packets
- * the parser and decoder then walk are still in L2 when they get there (an 8 MiB buffer had left them in L3 at
- * best). Measured on the 486 MB benchmark capture (`flowsift extract`, 13 runs each): system time 0.57–0.82 s
- * (median 0.64 s) against 0.72–0.98 s (median 0.82 s), and ~10 MB less peak RSS; one `read` per 256 KiB is
- * still few system calls (about 1,900 for that capture).
+ * Default read buffer size for regular files, bytes: 64 KiB, so that the packets the parser and decoder then walk
+ * are still in the core's nearest caches when they get there (an 8 MiB buffer had left them in L3 at best). Measured
+ * on the 486 MB benchmark capture (`flowsift extract`):
+ * - 256 KiB against 8 MiB (13 runs each): system time median 0.64 s against 0.82 s, ~10 MB less peak RSS;
+ * - 64 KiB against 256 KiB (8 alternating runs each): metering thread CPU median ~4.0 s against ~4.18 s, wall median
+ *   4.47 s against 4.67 s; 32 KiB and 128 KiB were within the noise of 64 KiB (4 runs each).
+ * One `read` per 64 KiB is about 7,400 system calls for that capture.
  */
-export const DEFAULT_READ_BUFFER = 256 * 1024;
+export const DEFAULT_READ_BUFFER = 64 * 1024;
 
 /**
  * A push parser that detects the format from the first 4 bytes (pcap magic a1b2c3d4/a1b23c4d in either byte
@@ -134,7 +136,7 @@ function pumpSync(fd: number, parser: CaptureParser, name: string, bufferSize: n
 
 /**
  * {@link pumpSync} for the async readers: the same `readSync` loop, but it yields to the event loop after each
- * buffer (every 256 KiB by default), so that signal handlers (Ctrl-C: remove a half-written output and exit),
+ * buffer (every 64 KiB by default), so that signal handlers (Ctrl-C: remove a half-written output and exit),
  * timers and stream callbacks run during a long read. Costs one `setImmediate` per buffer.
  */
 async function pumpYielding(fd: number, parser: CaptureParser, name: string, bufferSize: number): Promise<void> {
@@ -173,7 +175,7 @@ function openInput(path: string, name: string): { fd: number; regular: boolean }
 /**
  * Reads a whole capture synchronously (pcap or pcapng, detected), calling `onPacket` for every packet in file
  * order with a reused {@link CapturedPacket}. The fastest way to read a file: a `readSync` loop over one
- * reused buffer (`bufferSize`, default 256 KiB); records inside the buffer are delivered in place, only records
+ * reused buffer (`bufferSize`, default 64 KiB); records inside the buffer are delivered in place, only records
  * straddling two reads are copied.
  *
  * `path` `-` reads standard input (fd 0), which must then be a file or a blocking pipe; prefer
