@@ -62,8 +62,10 @@ export class FeatureFinalizer implements FlowTotals {
     this.textExpire = unrolled(this.textFamilies, (f, i) => this.textFamilies[i].recordColumns !== undefined
       ? `${f}.onExpireRecord(slot, text, p[${i}]);` : `${f}.onExpire(slot, table, text, p[${i}]);`,
     'slot, table, text', positions) as typeof this.textExpire;
-    // The family the meter keeps in the flow table's observer bytes (the first that can): read there when shared.
-    this.inTable = this.textFamilies.find((f) => f.useSlotRecords !== undefined) ?? null;
+    // The family the meter keeps in the flow table's observer bytes (FlowMeter's rule: the first text family that
+    // can): its records are read there when shared.
+    const inTable = fs.textFamilies.find((f) => f.useSlotRecords !== undefined);
+    this.inTable = inTable !== undefined && this.textFamilies.includes(inTable) ? inTable : null;
   }
 
   /**
