@@ -75,9 +75,9 @@ export class ServiceFamily implements TextFamily {
   readonly recordColumns = 2;
   /**
    * Per-slot state, one {@link REC_BYTES}-byte record per slot: float64 frame bytes (byte 0), uint8 service (8),
-   * state bits (9), payload packets inspected forward (10) and backward (11), service of the well-known port (12). Slot s's record starts at byte
-   * s · {@link stride} + {@link base}: in a buffer of its own (stride 16, four slots per cache line), or in the flow
-   * table's slot records ({@link useSlotRecords}).
+   * state bits (9), payload packets inspected forward (10) and backward (11), service of the well-known port (12).
+   * Slot s's record starts at byte s · {@link stride} + {@link base}: in a buffer of its own (stride 16, four slots per
+   * cache line), or in the flow table's slot records ({@link useSlotRecords}).
    */
   private bytes: Float64Array<ArrayBufferLike> = new Float64Array(0);
   /** The same records as 32-bit words (for {@link writeRecord}). */
