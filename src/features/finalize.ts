@@ -57,7 +57,10 @@ export class FeatureFinalizer implements FlowTotals {
     this.textFamilies = texts.map((i) => fs.textFamilies[i]);
     this.textRecordWords = this.textFamilies.map((f) => f.recordBytes! / 4);
     // A family whose record gives only its first recordColumns columns: those positions only (onExpireRecord).
-    const positions = texts.map((i) => fs.textPositions[i].subarray(0, fs.textFamilies[i].recordColumns ?? fs.textPositions[i].length));
+    const positions = texts.map((i) => {
+      const p = fs.textPositions[i];
+      return p.subarray(0, fs.textFamilies[i].recordColumns ?? p.length);
+    });
     this.deferredTextPositions = positions.flatMap((p) => [...p]);
     this.textExpire = unrolled(this.textFamilies, (f, i) => this.textFamilies[i].recordColumns !== undefined
       ? `${f}.onExpireRecord(slot, text, p[${i}]);` : `${f}.onExpire(slot, table, text, p[${i}]);`,
