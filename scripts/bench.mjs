@@ -6,7 +6,9 @@
  * and against rows on synthetic 10k/100k/1M-row data: `curve`) and scoring throughput.
  *
  * Every tool runs as a whole process (pcap in → flow table out), timed with /usr/bin/time (wall seconds,
- * peak RSS); each is run --runs times and the median is reported. Peers missing on the machine are skipped
+ * peak RSS); each is run --runs times, the tools interleaved run by run (so that a drift of the VM's speed lands on
+ * all of them), and the median is reported, with flowsift's ratio to each peer as the median of the run-by-run
+ * ratios. Peers missing on the machine are skipped
  * with a note (Debian packages: argus-server argus-client nfdump tshark python3-sklearn python3-numpy).
  *
  * Options: --runs N (3), --only a,b (flowsift,flowsift-1t,flowsift-4files,argus,nfpcapd,tshark,train,curve,score), --flows N (1000000: the
@@ -95,31 +97,45 @@ const tools = {
   } : null,
 };
 
-const rows = [];
-for (const [name, t] of Object.entries(tools)) {
-  if (!ONLY.includes(name)) continue;
-  if (!t) { rows.push({ name, skipped: 'not installed' }); continue; }
-  const runs = [];
-  for (let i = 0; i < RUNS; i++) {
+// Runs are interleaved, tool after tool (run 1 of every tool, then run 2 …): the VM's speed drifts by ±20 % within
+// minutes, and running all of one tool's runs before the next tool's let such a drift land on one tool only (seen
+// with argus + ra at 10.2–11.9 s within one bench). "flowsift ×" is the median of the run-by-run ratios.
+const active = Object.entries(tools).filter(([name]) => ONLY.includes(name));
+const runsOf = new Map(active.filter(([, t]) => t).map(([name]) => [name, []]));
+for (let i = 0; i < RUNS; i++) {
+  for (const [name, t] of active) {
+    if (!t) continue;
     // Every run starts without the previous run's outputs, for every tool: `argus -w` appends to an existing file
     // (ra would then read the earlier runs' records too), and replacing a 480 MB file costs its deletion (0.4–0.7 s
     // on this VM, measured in flowsift's final rename), which is not the tool's work.
     for (const f of readdirSync(out)) rmSync(join(out, f), { recursive: true, force: true });
+    const runs = runsOf.get(name);
     runs.push(timed(t.steps));
     process.stderr.write(`${name} run ${i + 1}/${RUNS}: ${runs.at(-1).wall.toFixed(2)} s, ${(runs.at(-1).rss / 1024).toFixed(0)} MiB\n`);
   }
+}
+const rows = [];
+for (const [name, t] of active) {
+  if (!t) { rows.push({ name, skipped: 'not installed' }); continue; }
+  const runs = runsOf.get(name);
   const wall = median(runs.map((r) => r.wall));
-  rows.push({ name, wall, rss: Math.max(...runs.map((r) => r.rss)), pps: packets / wall, mbps: size / 1e6 / wall, note: t.note });
+  rows.push({ name, runs, wall, rss: Math.max(...runs.map((r) => r.rss)), pps: packets / wall, mbps: size / 1e6 / wall, note: t.note });
 }
 
-console.log(`benchmark capture: ${capture} (${packets.toLocaleString('en-US')} packets, ${(size / 1e6).toFixed(0)} MB), median of ${RUNS} runs, ${new Date().toISOString()}`);
+console.log(`benchmark capture: ${capture} (${packets.toLocaleString('en-US')} packets, ${(size / 1e6).toFixed(0)} MB), median of ${RUNS} runs (tools interleaved run by run), ${new Date().toISOString()}`);
 console.log('');
 const fs = rows.find((r) => r.name === 'flowsift' && r.wall);
 console.log(`${'tool'.padEnd(10)} ${'wall s'.padStart(8)} ${'Mpps'.padStart(7)} ${'MB/s'.padStart(7)} ${'peak RSS'.padStart(10)} ${'flowsift ×'.padStart(11)}  output`);
 for (const r of rows) {
   if (r.skipped) { console.log(`${r.name.padEnd(10)} skipped: ${r.skipped}`); continue; }
-  const ratio = fs ? (r.wall / fs.wall).toFixed(2) : '';
+  const ratio = fs ? median(r.runs.map((run, i) => run.wall / fs.runs[i].wall)).toFixed(2) : '';
   console.log(`${r.name.padEnd(10)} ${r.wall.toFixed(2).padStart(8)} ${(r.pps / 1e6).toFixed(3).padStart(7)} ${r.mbps.toFixed(1).padStart(7)} ${`${(r.rss / 1024).toFixed(0)} MiB`.padStart(10)} ${ratio.padStart(11)}  ${r.note}`);
+}
+if (fs) {
+  for (const r of rows) {
+    if (r.skipped || r === fs) continue;
+    console.log(`  ${r.name} / flowsift run by run: ${r.runs.map((run, i) => (run.wall / fs.runs[i].wall).toFixed(2)).join(', ')}`);
+  }
 }
 
 // ---- tree training: flowsift vs scikit-learn on the same lab/train features ---------------------------
