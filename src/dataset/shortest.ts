@@ -34,15 +34,15 @@ declare const WebAssembly: {
 /** The compiled writer ({@link SHORTEST_WASM}): one instance per thread. */
 const wasm = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(SHORTEST_WASM, 'base64')), {}).exports as {
   memory: { buffer: ArrayBuffer };
-  init(): void; scratch(): number; region(): number; shortest(v: number): number; shortestAt(at: number, v: number): number;
+  init(): void; scratch(): number; region(): number; shortestAt(at: number, v: number): number;
 };
 wasm.init();
-const shortestWasm = wasm.shortest, shortestAt = wasm.shortestAt;
+const shortestAt = wasm.shortestAt;
 /**
  * The module's memory: its size is fixed when it is built (never grown: growing would detach this ArrayBuffer, and a
  * single detached ArrayBuffer makes V8 check for detachment on every typed-array access in the process's optimised
- * code, which cost the metering thread 3–12 % in a test). Where {@link shortestWasm} writes, and the output region
- * lent by {@link borrowShortestBuffer}.
+ * code, which cost the metering thread 3–13 % in a test). Where {@link shortestAt} writes for a buffer elsewhere,
+ * and the output region lent by {@link borrowShortestBuffer}.
  */
 const MEM_BUFFER = wasm.memory.buffer;
 const MEM = new Uint8Array(MEM_BUFFER);
@@ -86,7 +86,7 @@ export function writeShortest(buf: Uint8Array, pos: number, v: number): number {
     const n = shortestAt(REGION_AT + pos, v);
     return n < 0 ? -1 : pos + n;
   }
-  const n = shortestWasm(v);
+  const n = shortestAt(SCRATCH, v);
   if (n < 0) return -1;
   const m = MEM, from = SCRATCH;
   for (let i = 0; i < n; i++) buf[pos + i] = m[from + i];
