@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OutputSink } from '../src/dataset/output.js';
-import { borrowShortestBuffer, returnShortestBuffer, writeShortest } from '../src/dataset/shortest.js';
+import { borrowShortestBuffer, MAX_CELLS, returnShortestBuffer, writeShortest } from '../src/dataset/shortest.js';
 import { prng } from './helpers/python.js';
 
 const buf = new Uint8Array(64);
@@ -106,8 +106,8 @@ describe('writeShortest in a buffer lent from the WebAssembly module (written in
       for (let i = 0; i < 20_000; i++) {
         const v = (rnd() - 0.5) * 10 ** Math.floor(rnd() * 20 - 4);
         const want = text(v);
-        // Positions from the start to the last one with room for 25 bytes.
-        const pos = i % 3 === 0 ? lent!.length - 25 : Math.floor(rnd() * (lent!.length - 25));
+        // Positions from the start to the last one with the room writeShortest needs (34 bytes).
+        const pos = i % 3 === 0 ? lent!.length - 34 : Math.floor(rnd() * (lent!.length - 34));
         lent!.fill(120, pos, pos + 25);
         const end = writeShortest(lent!, pos, v);
         const got = end < 0 ? null : lent!.toString('latin1', pos, end);
@@ -141,6 +141,42 @@ describe('writeShortest in a buffer lent from the WebAssembly module (written in
     expect(free).not.toBeNull(); // every sink gave it back
     returnShortestBuffer(free!);
     expect(() => { c.byte(65); c.byte(66); c.flush(); }).toThrow(/write after close/);
+  });
+
+  it('writes a row\'s cells (OutputSink.commaNumbers) as String() does, in the lent buffer and in a sink\'s own', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowsift-cells-'));
+    const rnd = prng(21);
+    // Every path of the writers: one digit, −0, 32-bit and wider safe integers, short decimals, 16–17-digit values,
+    // and the cells left to String() (non-finite, 2^53 and beyond, below 1e-4, powers of two, ties).
+    const special = [0, -0, 7, 10, -3, 2147483647, -2147483648, 2147483648, -2147483649, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53,
+      2 ** 60, 1e21, 0.5, -0.25, 140.25, 1187.648, -0.0001, 1e-4, 5e-5, 1e-7, 0.30000000000000004, 999999999999987.75, 1e16,
+      NaN, Infinity, -Infinity, Number.MIN_VALUE, Number.MAX_VALUE, 1187.6484560570073, -122951418.25640869];
+    const random = (): number => {
+      const k = Math.floor(rnd() * 6), sign = rnd() < 0.2 ? -1 : 1;
+      if (k === 0) return Math.floor(rnd() * 10);
+      if (k === 1) return sign * Math.floor(rnd() * 2 ** (1 + Math.floor(rnd() * 52)));
+      if (k === 2) return sign * Math.floor(rnd() * 1e6) / 2 ** Math.floor(rnd() * 5);
+      if (k === 3) return sign * Math.floor(rnd() * 1e9) / (1 + Math.floor(rnd() * 1000));
+      if (k === 4) return special[Math.floor(rnd() * special.length)];
+      return sign * Math.sqrt(rnd() * 1e12);
+    };
+    const values = Float64Array.from({ length: 40_000 }, random);
+    const rows: Int32Array[] = [];
+    for (let r = 0; r < 400; r++) rows.push(Int32Array.from({ length: 1 + Math.floor(rnd() * 100) }, () => Math.floor(rnd() * 30_000)));
+    rows.push(Int32Array.from({ length: MAX_CELLS * 2 + 7 }, (_, i) => i)); // more cells than the module takes at once
+    rows.push(Int32Array.from(special.keys(), (i) => i));
+    const offsets = rows.map((_, r) => (r === rows.length - 1 ? 0 : r * 17));
+    values.set(special, 0);
+    let want = '';
+    rows.forEach((ix, r) => { for (const i of ix) want += `,${String(values[offsets[r] + i])}`; want += '\n'; });
+    const inPlace = OutputSink.open(join(dir, 'lent.csv'), 4096); // the first open sink: the module's lent region
+    const own = OutputSink.open(join(dir, 'own.csv'), 4096); // a buffer of its own: the JavaScript loop
+    for (const s of [inPlace, own]) {
+      rows.forEach((ix, r) => { s.commaNumbers(values, offsets[r], ix); s.byte(10); });
+      s.close();
+    }
+    expect(readFileSync(join(dir, 'lent.csv'), 'latin1')).toBe(want);
+    expect(readFileSync(join(dir, 'own.csv'), 'latin1')).toBe(want);
   });
 
   it('runs the module built from the AssemblyScript source (src/dataset/wasm/shortest.ts)', async () => {

@@ -7,7 +7,7 @@
 import { closeSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isoMicros } from '../features/meter.js';
-import { borrowShortestBuffer, DIGIT_PAIRS, returnShortestBuffer, writeShortest } from './shortest.js';
+import { borrowShortestBuffer, CELL_ROOM, commaCellsInPlace, DIGIT_PAIRS, MAX_CELLS, returnShortestBuffer, writeShortest } from './shortest.js';
 
 /** Error writing an output (disk full, closed pipe, permission). */
 export class OutputError extends Error {
@@ -49,7 +49,8 @@ const SHORT_DECIMALS = 4;
  * Writes `x` as `String(x)` would, into `buf` at `pos`, without building a string, and returns the position after
  * it; −1 (nothing written) for values left to `String()`: |x| ≥ 2^53 or below 1e-4 and not 0, NaN, ±Infinity, and
  * the rare doubles {@link writeShortest} hands back. Paths: one digit, 32-bit integers, other safe integers,
- * decimals with at most {@link SHORT_DECIMALS} decimals, then {@link writeShortest}. Needs 25 bytes of room.
+ * decimals with at most {@link SHORT_DECIMALS} decimals, then {@link writeShortest}. Needs 34 bytes of room (see
+ * writeShortest).
  */
 export function writeNumber(buf: Uint8Array, pos: number, x: number): number {
   let v = x;
@@ -150,6 +151,8 @@ export function abortOpenSinks(): void {
 export class OutputSink {
   private buf: Buffer;
   private pos = 0;
+  /** The buffer is the digit writer's lent region ({@link borrowShortestBuffer}): {@link commaNumbers} writes there. */
+  private inPlace: boolean;
   private closed = false;
   /** The descriptor belongs to another sink ({@link borrow}): close() flushes but neither closes nor renames. */
   private borrowed = false;
@@ -165,7 +168,9 @@ export class OutputSink {
   ) {
     // The first open sink of a thread writes into the digit writer's memory, where long numbers are written in place.
     const size = Math.max(4096, chunkBytes);
-    this.buf = borrowShortestBuffer(size) ?? Buffer.allocUnsafe(size);
+    const lent = borrowShortestBuffer(size);
+    this.inPlace = lent !== null;
+    this.buf = lent ?? Buffer.allocUnsafe(size);
     openSinks.add(this);
   }
 
@@ -342,7 +347,7 @@ export class OutputSink {
    * a string (see {@link writeNumber}).
    */
   number(x: number): void {
-    if (this.pos + 32 > this.buf.length) this.flush();
+    if (this.pos + 40 > this.buf.length) this.flush();
     const end = writeNumber(this.buf, this.pos, x);
     if (end >= 0) { this.pos = end; return; }
     const s = String(x), buf = this.buf;
@@ -351,12 +356,25 @@ export class OutputSink {
 
   /**
    * Appends `,v` for v = `values[offset + indices[i]]`, i = 0 … indices.length − 1 (a CSV row's feature cells):
-   * a comma and then v as {@link number} writes it, in one loop that keeps the buffer position local.
+   * a comma and then v as {@link number} writes it. In the lent buffer the WebAssembly module writes the cells
+   * ({@link commaCellsInPlace}, {@link MAX_CELLS} at a time); elsewhere one loop here, which keeps the buffer position
+   * local.
    */
   commaNumbers(values: Float64Array, offset: number, indices: Int32Array): void {
+    const n = indices.length;
+    if (this.inPlace) {
+      // Cells per call: at most MAX_CELLS, and as many as the buffer has room for (≥ 113 with its 4 KiB minimum).
+      const chunk = Math.min(MAX_CELLS, Math.floor(this.buf.length / CELL_ROOM));
+      for (let i = 0; i < n; i += chunk) {
+        const to = Math.min(n, i + chunk);
+        if (this.pos + CELL_ROOM * (to - i) > this.buf.length) this.flush();
+        this.pos = commaCellsInPlace(this.pos, values, offset, indices, i, to);
+      }
+      return;
+    }
     let buf = this.buf, pos = this.pos;
-    for (let i = 0; i < indices.length; i++) {
-      if (pos + 34 > buf.length) {
+    for (let i = 0; i < n; i++) {
+      if (pos + CELL_ROOM > buf.length) {
         this.pos = pos;
         this.flush();
         buf = this.buf;
@@ -420,6 +438,7 @@ export class OutputSink {
   private giveBackBuffer(): void {
     returnShortestBuffer(this.buf);
     this.buf = EMPTY;
+    this.inPlace = false;
   }
 
   /** Drops the output: a file's temporary is removed; nothing is renamed. */

@@ -1,7 +1,8 @@
 /**
- * AssemblyScript source of the shortest round-trip digit writer (dataset/shortest.ts loads the compiled module,
- * embedded in dataset/shortest-wasm.ts; `npm run build:wasm` regenerates it, and test/shortest.test.ts checks that the
- * embedded module is this source's build). The method is described in dataset/shortest.ts.
+ * AssemblyScript source of the number writer of CSV output: the shortest round-trip digit writer ({@link shortestAt})
+ * and the writer of a row's numeric cells ({@link commaCells}) that uses it. dataset/shortest.ts loads the compiled
+ * module, embedded in dataset/shortest-wasm.ts; `npm run build:wasm` regenerates it, and test/shortest.test.ts checks
+ * that the embedded module is this source's build. The method is described in dataset/shortest.ts.
  */
 /** 10^i for i ∈ [0, 22], each an exact double. */
 const POW10 = new StaticArray<f64>(23);
@@ -36,7 +37,9 @@ export function init(): void {
 }
 
 /** 32 bytes for {@link shortestAt}'s text when the caller's buffer is not in this module's memory. */
-const SCRATCH = new StaticArray<u8>(32);
+const SCRATCH = new StaticArray<u8>(48);
+/** The 17 digits of a candidate (shortestAt), with room for the 8-byte copies that read past them. */
+const DIGITS17 = new StaticArray<u8>(32);
 
 /** Address of {@link SCRATCH} in this module's memory. */
 export function scratch(): usize {
@@ -44,12 +47,11 @@ export function scratch(): usize {
 }
 
 /**
- * Writes `v` (finite) as ECMAScript's Number::toString would at address `base` of this module's memory (25 bytes at
- * most) and returns the text's length, or −1 (nothing written) when `v` is outside what the method covers (|v|
+ * Writes `v` (finite) as ECMAScript's Number::toString would at address `base` of this module's memory (a text of 25
+ * bytes at most; up to 34 bytes from `base` are touched) and returns the text's length, or −1 (nothing written) when `v` is outside what the method covers (|v|
  * outside [1e-4, 1e16), a power of two, an exact tie, a carry to 18 digits): then `String(v)` is the answer.
  */
 export function shortestAt(base: usize, v: f64): i32 {
-  let pos: i32 = 0;
   const a = v < 0 ? -v : v;
   if (!(a >= 1e-4 && a < 1e16)) return -1;
   const bits = reinterpret<u64>(a);
@@ -125,31 +127,47 @@ export function shortestAt(base: usize, v: f64): i32 {
   // their place in the text: after a sign, "0." and zeros when a < 1, with '.' after `intDigits` digits.
   const p = 17 - j;
   const intDigits = 17 - k; // digits before the point (≤ 0: a < 1)
-  if (v < 0) { store<u8>(base + pos, 45); pos++; }
-  let start = pos; // where digit 0 goes
-  if (intDigits <= 0) {
-    store<u8>(base + pos, 48); pos++;
-    store<u8>(base + pos, 46); pos++;
-    for (let i = intDigits; i < 0; i++) { store<u8>(base + pos, 48); pos++; }
-    start = pos;
-  }
-  // Digit i (0-based from the left) lands at start + i, one further when i ≥ point (after the '.'); the
-  // dropped trailing digits land past the end and are overwritten by later output.
-  const point = intDigits > 0 && intDigits < p ? intDigits : 99;
-  const end = start + p + (point == 99 ? 0 : 1);
+  // The candidate's 17 digits, two at a time, right to left, into DIGITS17; then its first p (the significant ones)
+  // go to their place: after a sign, "0." and zeros when a < 1, with '.' after `intDigits` digits. The copies move
+  // 8 bytes at a time and may write up to 34 bytes from `base`: bytes past the text's end are overwritten by later
+  // output.
+  const s = changetype<usize>(DIGITS17), pairs = changetype<usize>(DIGIT_PAIRS);
   let x = cr;
-  for (let i = 16; i >= 1; i -= 2) {
-    if (i == 8) x = cq; // digits 9–16 are cr's 8 digits, 0–8 cq's 9
+  for (let i = 15; i >= 9; i -= 2) {
     const d = x / 100;
-    const pair = (x - d * 100) << 1;
-    store<u8>(base + start + i + (i >= point ? 1 : 0), unchecked(DIGIT_PAIRS[pair + 1]));
-    store<u8>(base + start + i - 1 + (i > point ? 1 : 0), unchecked(DIGIT_PAIRS[pair]));
+    store<u16>(s + i, load<u16>(pairs + (<usize>(x - d * 100) << 1)));
     x = d;
   }
-  store<u8>(base + start, <u8>(48 + x));
-  if (point != 99) store<u8>(base + start + point, 46);
-  else for (let i = p; i < intDigits; i++) store<u8>(base + start + i, 48); // an integer (not reached for non-integers)
-  return point == 99 && intDigits > p ? start + intDigits : end;
+  x = cq;
+  for (let i = 7; i >= 1; i -= 2) {
+    const d = x / 100;
+    store<u16>(s + i, load<u16>(pairs + (<usize>(x - d * 100) << 1)));
+    x = d;
+  }
+  store<u8>(s, <u8>(48 + x));
+  let at = base;
+  if (v < 0) { store<u8>(at, 45); at++; }
+  if (intDigits <= 0) {
+    // 0.000ddd: at most three zeros after the point (a ≥ 1e-4).
+    store<u64>(at, 0x3030303030302e30); // "0.000000"
+    at += 2 + <usize>(-intDigits);
+    store<u64>(at, load<u64>(s));
+    store<u64>(at + 8, load<u64>(s + 8));
+    store<u8>(at + 16, load<u8>(s + 16));
+    return <i32>(at + <usize>p - base);
+  }
+  if (intDigits < p) {
+    const i = <usize>intDigits;
+    store<u64>(at, load<u64>(s));
+    store<u64>(at + 8, load<u64>(s + 8));
+    store<u8>(at + i, 46);
+    store<u64>(at + i + 1, load<u64>(s + i));
+    store<u64>(at + i + 9, load<u64>(s + i + 8));
+    return <i32>(at + <usize>p + 1 - base);
+  }
+  // An integer (not reached for non-integers): p digits and zeros up to intDigits.
+  for (let i = 0; i < intDigits; i++) store<u8>(at + <usize>i, i < p ? load<u8>(s + <usize>i) : 48);
+  return <i32>(at + <usize>intDigits - base);
 }
 
 /**
@@ -160,4 +178,158 @@ export function shortestAt(base: usize, v: f64): i32 {
  */
 export function region(): usize {
   return 65536;
+}
+
+/** Most cells {@link commaCells} takes at once. */
+const MAX_CELLS: i32 = 2048;
+/** The cells {@link commaCells} writes: the caller stores a row's numbers here. */
+const CELLS = new StaticArray<f64>(MAX_CELLS);
+/** Index of the first cell the last {@link commaCells} call did not write (set when it returns a negative address). */
+let stopped: i32 = 0;
+
+/** Address of the cells {@link commaCells} writes ({@link maxCells} doubles). */
+export function cells(): usize {
+  return changetype<usize>(CELLS);
+}
+
+/** How many cells fit at {@link cells}. */
+export function maxCells(): i32 {
+  return MAX_CELLS;
+}
+
+/** After {@link commaCells} returned a negative address: the index of the cell it stopped before. */
+export function stoppedAt(): i32 {
+  return stopped;
+}
+
+/** Decimal digits of `v` (1–10). */
+@inline function digits32(v: u32): i32 {
+  return v < 100000
+    ? (v < 100 ? (v < 10 ? 1 : 2) : v < 1000 ? 3 : v < 10000 ? 4 : 5)
+    : v < 10000000 ? (v < 1000000 ? 6 : 7) : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+}
+
+/** Writes the decimal digits of `v` at `p` and returns the address after them. */
+@inline function writeU32(p: usize, v: u32): usize {
+  const end = p + <usize>digits32(v);
+  let q = end;
+  const pairs = changetype<usize>(DIGIT_PAIRS);
+  while (v >= 100) {
+    const t = v / 100;
+    q -= 2;
+    store<u16>(q, load<u16>(pairs + (<usize>(v - t * 100) << 1)));
+    v = t;
+  }
+  if (v >= 10) store<u16>(q - 2, load<u16>(pairs + (<usize>v << 1)));
+  else store<u8>(q - 1, <u8>(48 + v));
+  return end;
+}
+
+/** Writes the decimal digits of `v` (below 2^53) at `p` and returns the address after them. */
+function writeU64(p: usize, v: u64): usize {
+  if (v <= 0xffffffff) return writeU32(p, <u32>v);
+  let n: i32 = 10;
+  for (let t = v / 10000000000; t > 0; t /= 10) n++;
+  const end = p + <usize>n;
+  let q = end;
+  const pairs = changetype<usize>(DIGIT_PAIRS);
+  while (v >= 100) {
+    const t = v / 100;
+    q -= 2;
+    store<u16>(q, load<u16>(pairs + (<usize>(v - t * 100) << 1)));
+    v = t;
+  }
+  if (v >= 10) store<u16>(q - 2, load<u16>(pairs + (<usize>v << 1)));
+  else store<u8>(q - 1, <u8>(48 + <u32>v));
+  return end;
+}
+
+/**
+ * Writes a finite non-integer `v` with at most 4 decimals at `p` (dataset/output.ts shortDecimal: the first k ≤ 4
+ * whose D = round(|v| · 10^k) gives D / 10^k == |v| exactly) and returns the address after it, or 0 when `v` needs
+ * more digits or |v| is outside [1e-4, 1e11).
+ */
+function shortDecimalAt(p: usize, v: f64): usize {
+  const a = v < 0 ? -v : v;
+  if (!(a >= 1e-4 && a < 1e11)) return 0;
+  let scale: f64 = 1, k: i32 = 0, d: f64 = 0;
+  for (;;) {
+    if (++k > 4) return 0;
+    scale *= 10;
+    d = Math.round(a * scale);
+    if (d / scale == a) break;
+  }
+  if (v < 0) { store<u8>(p, 45); p++; }
+  const ip = Math.floor(d / scale);
+  let frac = <u32>(d - ip * scale);
+  p = writeU64(p, <u64>ip);
+  store<u8>(p, 46);
+  const end = p + 1 + <usize>k;
+  let q = end;
+  for (let i = 0; i < k; i++) {
+    const t = frac / 10;
+    store<u8>(--q, <u8>(48 + frac - t * 10));
+    frac = t;
+  }
+  return end;
+}
+
+/**
+ * Writes `v` as ECMAScript's `String(v)` would at `p` and returns the address after it, or 0 (nothing written) for the
+ * values left to `String()`: non-finite, |v| ≥ 2^53 integers, below 1e-4 and not 0, and those {@link shortestAt}
+ * hands back. The paths of dataset/output.ts writeNumber: 32-bit and other safe integers, short decimals, then
+ * {@link shortestAt}. Needs 34 bytes.
+ */
+function numberAt(p: usize, v: f64): usize {
+  if (v >= -2147483648 && v <= 2147483647) {
+    const i = <i32>v;
+    if (<f64>i == v) {
+      if (i < 0) { store<u8>(p, 45); return writeU32(p + 1, <u32>(-(<i64>i))); }
+      return writeU32(p, <u32>i);
+    }
+  } else if (v >= -9007199254740991 && v <= 9007199254740991) {
+    const i = <i64>v;
+    if (<f64>i == v) {
+      if (i < 0) { store<u8>(p, 45); return writeU64(p + 1, <u64>(-i)); }
+      return writeU64(p, <u64>i);
+    }
+  }
+  const t = (v < 0 ? -v : v) * 10000;
+  if (t == Math.floor(t)) {
+    const e = shortDecimalAt(p, v);
+    if (e != 0) return e;
+  }
+  const n = shortestAt(p, v);
+  return n < 0 ? 0 : p + <usize>n;
+}
+
+/**
+ * Writes `,v` for each of the cells [from, n) at {@link cells}, from address `out`, and returns the address after the
+ * last. Stops before the first cell it cannot write ({@link numberAt} gives 0: `String()` is the answer) and then
+ * returns minus the address where that cell's comma goes, {@link stoppedAt} giving its index. Needs 36 bytes of room
+ * per cell.
+ */
+export function commaCells(from: i32, n: i32, out: usize): isize {
+  let p = out;
+  const base = changetype<usize>(CELLS);
+  for (let i = from; i < n; i++) {
+    const v = load<f64>(base + (<usize>i << 3));
+    store<u8>(p, 44);
+    if (v >= 0 && v < 10) {
+      const d = <i32>v;
+      if (<f64>d == v) {
+        // one digit: most cells
+        store<u8>(p + 1, <u8>(48 + d));
+        p += 2;
+        continue;
+      }
+    }
+    const e = numberAt(p + 1, v);
+    if (e == 0) {
+      stopped = i;
+      return -<isize>p;
+    }
+    p = e;
+  }
+  return <isize>p;
 }
