@@ -1,4 +1,4 @@
-/** Runs the built CLI (dist/, built by `npm test`'s pretest) as a child process. */
+/** Runs the built CLI (bin/flowsift.js → dist/bundle/, built by `npm test`'s pretest) as a child process. */
 import { spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { join } from 'node:path';
