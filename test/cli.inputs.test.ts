@@ -5,8 +5,7 @@
  * The inputs are real traffic: the shipped lab excerpt, split in this file by host into its benign part (no
  * attacker address) and its attack part, and — when ../shared is present — shared captures.
  */
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readCaptureSync } from '../src/capture/reader.js';
@@ -14,11 +13,12 @@ import { PcapWriter } from '../src/capture/writer.js';
 import { captureFilesIn, parseInputArg } from '../src/cli/inputs.js';
 import { flowsift, expectOneLineError } from './helpers/cli.js';
 import { describeShared, REPO, sharedPath } from './helpers/shared.js';
+import { testDir } from './helpers/tmp.js';
 
 const EXAMPLE = 'datasets/lab-excerpt/capture.pcap';
 const LABELS = 'datasets/lab-excerpt/labels.csv';
 const MODEL = 'models/lab-tree';
-const tmp = mkdtempSync(join(tmpdir(), 'flowsift-inputs-'));
+const tmp = testDir('flowsift-inputs-');
 /** Flows per class of the excerpt labelled by its rules (test/cli.test.ts checks the same capture). */
 const EXAMPLE_COUNTS: Record<string, number> = { BENIGN: 215, BruteForce: 56, DoS: 1652, PortScan: 2000, WebAttack: 4 };
 

@@ -2,8 +2,7 @@
  * The CLI contract on the shipped example (runs on a fresh clone, no ../shared needed): extract, train,
  * evaluate, score, stdin, and one-line errors with the right exit codes.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,11 +10,12 @@ import { flowsift, expectOneLineError } from './helpers/cli.js';
 import { REPO } from './helpers/shared.js';
 import { CIC_FEATURE_ORDER } from '../src/features/registry.js';
 import { TRAVEL_FEATURES } from '../src/features/sets.js';
+import { testDir } from './helpers/tmp.js';
 
 const EXAMPLE = 'datasets/lab-excerpt/capture.pcap';
 const LABELS = 'datasets/lab-excerpt/labels.csv';
 const MODEL = 'models/lab-tree';
-const tmp = mkdtempSync(join(tmpdir(), 'flowsift-cli-'));
+const tmp = testDir('flowsift-cli-');
 
 
 describe('flowsift extract', () => {

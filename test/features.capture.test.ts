@@ -3,13 +3,12 @@
  * written with flowsift's PcapWriter, read back by the reader, decoded, metered), so the hand-computed values
  * of test/features.test.ts also hold through capture parsing and decoding, snaplen truncation included.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PcapWriter } from '../src/capture/writer.js';
 import { extractCapture } from '../src/features/extract.js';
 import { createFeatureSet } from '../src/features/registry.js';
+import { testDir } from './helpers/tmp.js';
 
 const FIN = 0x01, SYN = 0x02, PSH = 0x08, ACK = 0x10;
 
@@ -38,7 +37,7 @@ function frame(src: number[], dst: number[], sport: number, dport: number, flags
 describe('CICFlowMeter features through capture → decode → flow', () => {
   let f: Record<string, number>;
   beforeAll(async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'flowsift-feat-')), 'conn.pcap');
+    const path = join(testDir('flowsift-feat-'), 'conn.pcap');
     // snaplen 96: the two data packets are cut, its original length stays in the record.
     const w = new PcapWriter(path, { linkType: 1, snaplen: 96 });
     const C = [192, 168, 1, 5], S = [192, 168, 1, 9];

@@ -4,8 +4,7 @@
  * conversations; macro-F1 against scikit-learn's DecisionTreeClassifier on the same exported features.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { FlowRecords } from '../src/dataset/collect.js';
@@ -18,6 +17,7 @@ import { createMatrix } from '../src/model/matrix.js';
 import { StandardScaler } from '../src/model/scaler.js';
 import { DecisionTreeClassifier } from '../src/model/tree.js';
 import { describeShared, REPO, sharedPath } from './helpers/shared.js';
+import { testDir } from './helpers/tmp.js';
 
 async function load(part: 'train' | 'test'): Promise<{ records: FlowRecords; byProto: Map<number, number> }> {
   const records = new FlowRecords(createFeatureSet().features.map((f) => f.name));
@@ -80,7 +80,7 @@ describeShared('lab captures: extract → label → scale → tree → report', 
     for (const c of classNames) expect(m.classes[c].f1, c).toBeGreaterThan(0.97);
 
     if (!hasSklearn) ctx.skip('scikit-learn not installed (apt-get install python3-sklearn)');
-    const dir = mkdtempSync(join(tmpdir(), 'flowsift-lab-'));
+    const dir = testDir('flowsift-lab-');
     const csv = (rs: FlowRecords, file: string) => {
       const X = rs.select(features);
       const lines = [[...features.map((f) => `"${f}"`), 'Label'].join(',')];

@@ -5,8 +5,7 @@
  * (train stores the guard, score prints Confidence, the bundle reloads) and on the shared lab and nfstream
  * captures (few lab flows UNKNOWN, ordinary traffic's attack labels UNKNOWN).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
@@ -19,8 +18,9 @@ import { DecisionTreeClassifier } from '../src/model/tree.js';
 import { flowsift } from './helpers/cli.js';
 import { describeSk, prng, runPython } from './helpers/python.js';
 import { describeShared, sharedPath } from './helpers/shared.js';
+import { testDir } from './helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'flowsift-openset-'));
+const tmp = testDir('flowsift-openset-');
 const CLASSES = ['BENIGN', 'DoS', 'PortScan'];
 const D = 5;
 

@@ -4,8 +4,7 @@
  * still loading), and the CLI (`train --target-fpr`, the stored threshold used by evaluate and score,
  * `--threshold` overriding it).
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FlowRecords } from '../src/dataset/collect.js';
@@ -18,8 +17,9 @@ import { DecisionTreeClassifier } from '../src/model/tree.js';
 import { flowsift } from './helpers/cli.js';
 import { prng } from './helpers/python.js';
 import { describeShared, REPO, sharedPath } from './helpers/shared.js';
+import { testDir } from './helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'flowsift-threshold-'));
+const tmp = testDir('flowsift-threshold-');
 
 /** Flows flagged by threshold t among scores: score ≥ t. */
 const flaggedAt = (scores: ArrayLike<number>, t: number): number => Array.from(scores).filter((s) => s >= t).length;

@@ -3,8 +3,7 @@
  * included), short-text copying, and the formatting thread of `extract --threads 1` giving the same bytes as the
  * one-thread path, on the shipped capture and, with ../shared, on lab/train.
  */
-import { mkdtempSync, readFileSync, existsSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCaptureSync } from '../src/capture/reader.js';
@@ -15,8 +14,9 @@ import { formatAddress } from '../src/flow/key.js';
 import { flowsift } from './helpers/cli.js';
 import { prng } from './helpers/python.js';
 import { describeShared, REPO, sharedPath } from './helpers/shared.js';
+import { testDir } from './helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'flowsift-output-'));
+const tmp = testDir('flowsift-output-');
 
 /** Writes `values` with `sink.number`, comma-separated, and returns the file's text. */
 function formatted(values: readonly number[]): string {

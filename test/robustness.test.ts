@@ -12,8 +12,7 @@
  * Runs on a fresh clone (only the shipped example and model are needed).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCaptureSync } from '../src/capture/reader.js';
@@ -24,10 +23,11 @@ import { isoMicros } from '../src/features/meter.js';
 import { defaultModelFeatures } from '../src/features/registry.js';
 import { flowsift, expectOneLineError } from './helpers/cli.js';
 import { REPO } from './helpers/shared.js';
+import { testDir } from './helpers/tmp.js';
 
 const EXAMPLE = join(REPO, 'datasets/lab-excerpt/capture.pcap');
 const MODEL = join(REPO, 'models/lab-tree');
-const tmp = mkdtempSync(join(tmpdir(), 'flowsift-robust-'));
+const tmp = testDir('flowsift-robust-');
 const whole = new Uint8Array(readFileSync(EXAMPLE));
 
 

@@ -3,12 +3,12 @@
  * write byte for byte what String() writes, wherever it does not hand the value back (−1).
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OutputSink } from '../src/dataset/output.js';
 import { borrowShortestBuffer, MAX_CELLS, returnShortestBuffer, writeShortest } from '../src/dataset/shortest.js';
 import { prng } from './helpers/python.js';
+import { testDir } from './helpers/tmp.js';
 
 const buf = new Uint8Array(64);
 
@@ -124,7 +124,7 @@ describe('writeShortest in a buffer lent from the WebAssembly module (written in
   });
 
   it('is lent to the first open output sink, given back when it closes, and a write after close fails', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flowsift-shortest-'));
+    const dir = testDir('flowsift-shortest-');
     const a = OutputSink.open(join(dir, 'a.csv'));
     const b = OutputSink.open(join(dir, 'b.csv')); // a holds the region: b has a buffer of its own
     expect(borrowShortestBuffer(4096)).toBeNull();
@@ -144,7 +144,7 @@ describe('writeShortest in a buffer lent from the WebAssembly module (written in
   });
 
   it('writes a row\'s cells (OutputSink.commaNumbers) as String() does, in the lent buffer and in a sink\'s own', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flowsift-cells-'));
+    const dir = testDir('flowsift-cells-');
     const rnd = prng(21);
     // Every path of the writers: one digit, −0, 32-bit and wider safe integers, short decimals, 16–17-digit values,
     // and the cells left to String() (non-finite, 2^53 and beyond, below 1e-4, powers of two, ties).

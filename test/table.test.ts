@@ -4,8 +4,7 @@
  * CIC-IDS2017 sample (rows, labels, warnings, units against flowsift's extract of the same traffic), and one clear
  * error per bad input.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -21,8 +20,9 @@ import { isFlowTable, normalizeLabel, parseTableTimestamp, readFlowTable, readFl
 import { extractCapture } from '../src/features/extract.js';
 import { CIC_FEATURE_ORDER, createFeatureSet } from '../src/features/registry.js';
 import { describeShared, REPO, sharedPath } from './helpers/shared.js';
+import { testDir } from './helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'flowsift-table-'));
+const tmp = testDir('flowsift-table-');
 
 /** Writes `text` to a fresh file under the test's temporary folder. */
 function file(name: string, text: string | Buffer): string {
