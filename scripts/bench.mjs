@@ -67,7 +67,9 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const out = join(CACHE, 'out');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-const flowsift = `node ${join(REPO, 'bin', 'flowsift.js')}`;
+// Run as users run it (an executable, as `flowsift` or `npx flowsift` do): its first line sets glibc's huge-page tunable,
+// which `node bin/flowsift.js` would skip (see bin/flowsift.js).
+const flowsift = join(REPO, 'bin', 'flowsift.js');
 
 /** Tools: name → shell steps (pcap → flow table on disk, CSV where the tool can write it). */
 const columns = spawnSync('sh', ['-c', `${flowsift} extract ${join(REPO, 'datasets', 'lab-excerpt', 'capture.pcap')} -q | head -1`], { encoding: 'utf8' }).stdout.split(',').length;

@@ -2,6 +2,7 @@
  * The CLI contract on the shipped example (runs on a fresh clone, no ../shared needed): extract, train,
  * evaluate, score, stdin, and one-line errors with the right exit codes.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -274,5 +275,19 @@ describe('V8 tuning at CLI start-up', () => {
     expect(applyV8Tuning(['--inspect', '--max-inlined-bytecode-size=500'])).toEqual([...V8_TUNING_FLAGS]);
     expect(applyV8Tuning(['--max-inlined-bytecode-size-cumulative=920'])).toEqual([]);
     expect(applyV8Tuning(['--max_inlined_bytecode_size_cumulative=920'])).toEqual([]);
+  });
+});
+
+describe('the launcher (bin/flowsift.js run as an executable)', () => {
+  it('runs node with glibc\'s huge-page tunable set by its first line', () => {
+    // A preload prints the environment the CLI's node process got.
+    const probe = join(testDir('flowsift-launcher-'), 'env.cjs');
+    writeFileSync(probe, "process.stderr.write(`GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES}\\n`);\n");
+    const r = spawnSync(join(REPO, 'bin', 'flowsift.js'), ['--version'], {
+      encoding: 'utf8', env: { ...process.env, GLIBC_TUNABLES: '', NODE_OPTIONS: `--require ${probe}` },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(r.stderr).toContain('GLIBC_TUNABLES=glibc.malloc.hugetlb=1\n');
   });
 });
