@@ -51,8 +51,8 @@ describe('FeatureFinalizer', () => {
     it(`gives the meter's features from deferred records: ${name}`, async () => {
       const { direct, deferred, text, deferredText } = await both(opts);
       expect(deferredText).toEqual(text);
-      // The deferred columns are the connection state and history, and the service and its source (server_name,
-      // a string the meter keeps, is not), all with real values.
+      // The deferred columns are the connection state and history, and the service and its source, all with real
+      // values; server_name comes from the record too, except names longer than the record holds (see service.test.ts).
       expect(new FeatureFinalizer(opts).deferredTextPositions).toEqual([0, 1, 2, 3]);
       expect(new Set(text.map((t) => t[0]))).toContain('SF');
       const services = new Set(text.map((t) => `${t[2]}/${t[3]}`));

@@ -7,7 +7,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DecodedPacket } from '../src/decode/types.js';
-import { flowFrameBytes, INSPECT_PACKETS, ServiceFamily } from '../src/features/families/service.js';
+import { flowFrameBytes, INSPECT_PACKETS, NAME_MAX, ServiceFamily } from '../src/features/families/service.js';
+import { FeatureFinalizer } from '../src/features/finalize.js';
 import { extractCapture } from '../src/features/extract.js';
 import { FlowMeter } from '../src/features/meter.js';
 import { createFeatureSet } from '../src/features/registry.js';
@@ -596,6 +597,44 @@ describe('service family on flows', () => {
     const r = pkt({ t: 5, src: '10.0.0.53', dst: '10.0.0.1', sport: 53, dport: 33333, proto: IpProto.UDP });
     const [f] = textFlows([P(q, dnsQuery('Intranet.Lab')), P(r, dnsQuery('Intranet.Lab', 1, 0x8180))]);
     expect(f).toMatchObject({ service: 'DNS', service_source: 'payload', server_name: 'Intranet.Lab' });
+  });
+
+  it(`server names up to ${NAME_MAX} bytes kept as bytes, longer ones as strings: the same text from deferred records`, () => {
+    // DNS names (labels: the encoded form is 2 bytes longer than the text) and HTTP Host names (text) on both sides of
+    // the length the record holds.
+    const label = (n: number): string => Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
+    const names: string[] = [];
+    const packets: DecodedPacket[] = [];
+    [10, 58, 59, 60, 61, 150].forEach((n, i) => {
+      // Labels of at most 63 bytes (RFC 1035 §2.3.4); encoded, the name is n + 6 bytes (150: 3 labels, 160 bytes).
+      const name = n > 63 ? `${label(63)}.${label(63)}.${label(n - 126)}.lab` : `${label(n)}.lab`;
+      names.push(name);
+      packets.push(P(pkt({ t: i * 10, src: '10.0.0.1', dst: '10.0.0.53', sport: 30000 + i, dport: 53, proto: IpProto.UDP }), dnsQuery(name)));
+    });
+    [NAME_MAX - 1, NAME_MAX, NAME_MAX + 1, 200].forEach((n, i) => {
+      const host = label(n);
+      names.push(host);
+      const k = tcpConversation('10.0.0.1', 41000 + i, '10.0.0.2', 80);
+      packets.push(...handshake(k, 100 + i * 10), P(k.c(105 + i * 10, PSH | ACK), `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`));
+    });
+    const direct = textFlows(packets).map((f) => f.server_name);
+    expect(direct).toEqual(names);
+    // Deferred: the meter sends the text it keeps (long names) and a copy of each flow's record; a finalizer on the
+    // copies writes the rest, as extract's formatting thread does.
+    const fin = new FeatureFinalizer({});
+    const copies = fin.textRecordWords.map((w) => new Uint32Array(w));
+    fin.useTextRecords(copies.map((a) => a.buffer));
+    const deferred: string[] = [];
+    const meter = new FlowMeter((f) => {
+      const t = [...f.text];
+      for (const p of fin.deferredTextPositions) t[p] = 'stale';
+      copies.forEach((a, k) => { a.fill(0xdeadbeef); f.writeTextRecord(k, a, 0); });
+      fin.finalizeText(0, t);
+      deferred.push(t[meter.featureSet.textColumns.findIndex((c) => c.name === 'server_name')]);
+    }, { deferText: true });
+    for (const p of packets) meter.pushDecoded(p);
+    meter.finish();
+    expect(deferred).toEqual(names);
   });
 
   it('a bare 220 greeting waits for the client: EHLO → SMTP, USER → FTP_CONTROL', () => {

@@ -78,12 +78,16 @@ export interface TextFamily {
    */
   readonly recordBytes?: number;
   /**
-   * With recordBytes: how many of the family's first columns the record gives, when not all of them; the others come
-   * from per-slot state the meter keeps (strings). The record's columns are then written by {@link onExpireRecord}
-   * (elsewhere, from a copy), the others by {@link onExpireRest} (in the meter).
+   * With recordBytes: how many of the family's first columns the record always gives, when not all of them; the others
+   * come, at least for some flows, from per-slot state the meter keeps (strings). The record's columns are then
+   * written by {@link onExpireRecord} (elsewhere, from a copy), the others by {@link onExpireRest} (in the meter).
    */
   readonly recordColumns?: number;
-  /** With {@link recordColumns}: writes the record's columns of `slot` (reads the record only). */
+  /**
+   * With {@link recordColumns}: writes the record's columns of `slot` (reads the record only). `pos` has all the
+   * family's positions: a later column's value that the record holds for this flow is written too, over what
+   * {@link onExpireRest} wrote there.
+   */
   onExpireRecord?(slot: number, out: string[], pos: Int32Array): void;
   /** With {@link recordColumns}: writes the other columns of `slot` (from `pos[recordColumns]` on). */
   onExpireRest?(slot: number, table: FlowTable, out: string[], pos: Int32Array): void;
@@ -97,9 +101,10 @@ export interface TextFamily {
   /** The buffer of the family's own per-slot records (record of slot s at byte s · {@link recordBytes}). */
   recordsBuffer?(): ArrayBufferLike;
   /**
-   * Set by a family whose per-slot record fits the flow table's observer bytes
-   * ({@link import('../flow/table.js').OBSERVER_BYTES}): the meter then has it keep the record there (slot s's at
-   * byte s · `stride` + `offset` of `buffer`, the table's records), and calls this again whenever the table grows.
+   * Set by a family whose per-packet state (the start of its per-slot record) fits the flow table's observer bytes
+   * ({@link import('../flow/table.js').OBSERVER_BYTES}): the meter then has it keep that state there (slot s's at
+   * byte s · `stride` + `offset` of `buffer`, the table's records), and calls this again whenever the table grows. The
+   * rest of the record stays in the family's own records ({@link recordsBuffer}).
    */
   useSlotRecords?(buffer: ArrayBufferLike, stride: number, offset: number): void;
 }

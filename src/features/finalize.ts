@@ -34,10 +34,8 @@ export class FeatureFinalizer implements FlowTotals {
   private table: FlowRecordView | null = null;
   /** The text family whose records the meter keeps in the flow table's observer bytes, if any. */
   private readonly inTable: TextFamily | null;
-  /** After {@link useShared}: the text families' records as words, and their words per record. */
+  /** After {@link useShared}: the text families' records as words ({@link textRecordWords} per record). */
   private textWords: Uint32Array[] = [];
-  /** Words per record {@link touchSlot} reads of each text family (0 for the one in the flow table's records). */
-  private touchWords: number[] = [];
 
   /**
    * @param opts the meter's options (feature options and skipFamilies must match the meter's, so the record
@@ -56,12 +54,13 @@ export class FeatureFinalizer implements FlowTotals {
     const texts = fs.textFamilies.map((_, i) => i).filter((i) => fs.textFamilies[i].recordBytes !== undefined);
     this.textFamilies = texts.map((i) => fs.textFamilies[i]);
     this.textRecordWords = this.textFamilies.map((f) => f.recordBytes! / 4);
-    // A family whose record gives only its first recordColumns columns: those positions only (onExpireRecord).
-    const positions = texts.map((i) => {
+    // A family whose record gives only its first recordColumns columns: those positions are deferred; its
+    // onExpireRecord gets all its positions (it may fill a later column from the record too, over what the meter sent).
+    const positions = texts.map((i) => fs.textPositions[i]);
+    this.deferredTextPositions = texts.flatMap((i) => {
       const p = fs.textPositions[i];
-      return p.subarray(0, fs.textFamilies[i].recordColumns ?? p.length);
+      return [...p.subarray(0, fs.textFamilies[i].recordColumns ?? p.length)];
     });
-    this.deferredTextPositions = positions.flatMap((p) => [...p]);
     this.textExpire = unrolled(this.textFamilies, (f, i) => this.textFamilies[i].recordColumns !== undefined
       ? `${f}.onExpireRecord(slot, text, p[${i}]);` : `${f}.onExpire(slot, table, text, p[${i}]);`,
     'slot, table, text', positions) as typeof this.textExpire;
@@ -89,11 +88,10 @@ export class FeatureFinalizer implements FlowTotals {
     this.state.stride = records.stateStride;
     this.table = new FlowRecordView(records.table);
     this.useTextRecords(records.text);
-    // The meter keeps one family's records in the table's observer bytes (see FlowMeter): read them there. Their
+    // The meter keeps one family's per-packet state in the table's observer bytes (see FlowMeter): read it there. Its
     // cache line is the table record's, which the caller touches already.
     this.inTable?.useSlotRecords!(records.table, SLOT_RECORD_BYTES, OBSERVER_OFFSET);
     this.textWords = records.text.map((b) => new Uint32Array(b));
-    this.touchWords = this.textFamilies.map((f, k) => (f === this.inTable ? 0 : this.textRecordWords[k]));
   }
 
   /**
@@ -107,7 +105,7 @@ export class FeatureFinalizer implements FlowTotals {
     let sum = 0;
     for (let i = slot * stride, end = i + stride; i < end; i += 8) sum += a[i];
     for (let k = 0; k < this.textWords.length; k++) {
-      const w = this.textWords[k], n = this.touchWords[k];
+      const w = this.textWords[k], n = this.textRecordWords[k];
       for (let i = slot * n, end = i + n; i < end; i += 16) sum += w[i];
     }
     return sum;

@@ -8,9 +8,10 @@
  * payload decided gets the service of its well-known port (nDPI's default ports), marked `port`. Names
  * follow nDPI, so `service` compares with nfstream's `application_name` (its master protocol, before the dot).
  *
- * Per-flow state: one 16-byte record per slot (the flow's frame bytes, service, status bits, payload packets
- * seen per direction), kept in the flow table's slot record when the meter offers it ({@link
- * ServiceFamily.useSlotRecords}), and a string only for flows that produced a server name.
+ * Per-flow state: an 80-byte record per slot. Its first 16 bytes (the flow's frame bytes, service, status bits,
+ * payload packets seen per direction) are updated per packet and kept in the flow table's slot record when the meter
+ * offers it ({@link ServiceFamily.useSlotRecords}); the other 64 hold the server name's bytes as captured, turned into
+ * text only when the flow is exported ({@link NAME_MAX} bytes at most: a longer name is kept as a string instead).
  * Once a flow is decided or past its inspection window, a packet costs one addition and one test.
  */
 import type { DecodedPacket } from '../../decode/types.js';
@@ -56,8 +57,21 @@ const HAS_NAME = 0x10;
 /** Low bits: the parsers' hints (see signatures.ts `Hint`). */
 const HINT_MASK = 0x0f;
 
-/** Bytes of a slot's record (see {@link ServiceFamily}), byte offsets of its uint8 fields (the float64 is at 0). */
-const REC_BYTES = 16, R_SVC = 8, R_ST = 9, R_SEEN = 10, R_PORT = 12;
+/**
+ * Bytes of a slot's per-packet state (see {@link ServiceFamily}), byte offsets of its uint8 fields (the float64 is at 0).
+ */
+const STATE_BYTES = 16, R_SVC = 8, R_ST = 9, R_SEEN = 10, R_PORT = 12;
+/**
+ * The server name part of a record, after the state: byte N_LEN the name's length in bytes (0: none; {@link LONG_NAME}:
+ * longer than {@link NAME_MAX}, kept as a string), N_KIND 1 for a DNS-encoded name (labels) and 0 for text, then the
+ * bytes.
+ */
+const NAME_AT = STATE_BYTES, N_LEN = 0, N_KIND = 1, N_BYTES = 2, NAME_BYTES = 64;
+/** Longest server name kept as bytes in the record. */
+export const NAME_MAX = NAME_BYTES - N_BYTES;
+const LONG_NAME = 255;
+/** Bytes of a slot's whole record: state, then name. */
+const REC_BYTES = STATE_BYTES + NAME_BYTES;
 
 /** The family that last exported a flow into a given text row (see {@link flowFrameBytes}). */
 const OWNERS = new WeakMap<string[], ServiceFamily>();
@@ -67,31 +81,34 @@ export class ServiceFamily implements TextFamily {
   readonly name = 'service';
   readonly columns = SERVICE_COLUMNS;
   /**
-   * The record gives `service` and `service_source` (the payload's service, else the port's, both kept in it), so with
-   * {@link import('../meter.js').MeterOptions.deferText} they are computed from the record elsewhere
-   * ({@link onExpireRecord}); `server_name`, a string kept on the meter, is not ({@link onExpireRest}).
+   * The record gives `service` and `service_source` (the payload's service, else the port's, both kept in it) and the
+   * server name's bytes, so with {@link import('../meter.js').MeterOptions.deferText} they are computed from the record
+   * elsewhere ({@link onExpireRecord}); a server name longer than {@link NAME_MAX} bytes (rare) is a string kept on the
+   * meter ({@link onExpireRest}).
    */
   readonly recordBytes = REC_BYTES;
   readonly recordColumns = 2;
   /**
-   * Per-slot state, one {@link REC_BYTES}-byte record per slot: float64 frame bytes (byte 0), uint8 service (8),
-   * state bits (9), payload packets inspected forward (10) and backward (11), service of the well-known port (12).
-   * Slot s's record starts at byte s · {@link stride} + {@link base}: in a buffer of its own (stride 16, four slots per
-   * cache line), or in the flow table's slot records ({@link useSlotRecords}).
+   * Per-packet state, {@link STATE_BYTES} bytes per slot: float64 frame bytes (byte 0), uint8 service (8), state bits
+   * (9), payload packets inspected forward (10) and backward (11), service of the well-known port (12). Slot s's state
+   * starts at byte s · {@link stride} + {@link base}: in the family's own records (stride {@link REC_BYTES}), or in the
+   * flow table's slot records ({@link useSlotRecords}).
    */
   private bytes: Float64Array<ArrayBufferLike> = new Float64Array(0);
-  /** The same records as 32-bit words (for {@link writeRecord}). */
+  /** The same state as 32-bit words (for {@link writeRecord}). */
   private words: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
-  /** The same records as bytes. */
+  /** The same state as bytes. */
   private rec: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   private stride = REC_BYTES;
   private base = 0;
-  /** True once the records live in the flow table's ({@link useSlotRecords}). */
+  /** True once the state lives in the flow table's records ({@link useSlotRecords}). */
   private inTable = false;
+  /** The family's own records ({@link REC_BYTES} per slot), where the server names are (at {@link NAME_AT}). */
+  private own: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+  private ownWords: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
   /**
-   * Server name per slot (read only while the slot's HAS_NAME is set); an array indexed by slot, as a Map's inserts
-   * cost more. Grown when a name is stored ({@link setName}), not to the table's capacity: extract's shared table has
-   * room for 2^20 flows, and filling that many entries took 16 ms of start-up.
+   * Server names longer than {@link NAME_MAX} bytes per slot (read only while the slot's record says LONG_NAME and
+   * HAS_NAME is set); an array indexed by slot, as a Map's inserts cost more, grown when such a name is stored.
    */
   private names: string[] = [];
   private readonly probe = new ServiceProbe();
@@ -100,8 +117,10 @@ export class ServiceFamily implements TextFamily {
   private row: string[] | null = null;
 
   resize(capacity: number, shared = false): void {
-    if (this.inTable || this.rec.length >= capacity * REC_BYTES) return;
-    this.useRecords(grownBuffer(this.rec, capacity * REC_BYTES, shared));
+    if (this.own.length >= capacity * REC_BYTES) return;
+    const buf = grownBuffer(this.own, capacity * REC_BYTES, shared);
+    if (this.inTable) this.useOwn(buf); // the state stays in the flow table's records
+    else this.useRecords(buf);
   }
 
   /** Reads records from `buf` from now on (record i at byte i · {@link REC_BYTES}): copies, or another meter's own. */
@@ -112,28 +131,38 @@ export class ServiceFamily implements TextFamily {
     this.stride = REC_BYTES;
     this.base = 0;
     this.inTable = false;
+    this.useOwn(buf);
   }
 
-  /** The buffer holding the records (the flow table's after {@link useSlotRecords}). */
+  private useOwn(buf: ArrayBufferLike): void {
+    this.own = new Uint8Array(buf);
+    this.ownWords = new Uint32Array(buf);
+  }
+
+  /** The buffer of the family's own records (whose state part is unused after {@link useSlotRecords}). */
   recordsBuffer(): ArrayBufferLike {
-    return this.rec.buffer;
+    return this.own.buffer;
   }
 
-  /** Copies the record of `slot` ({@link REC_BYTES} bytes) to `out` from word `o` on. */
+  /** Copies the record of `slot` ({@link REC_BYTES} bytes: state, then name) to `out` from word `o` on. */
   writeRecord(slot: number, out: Uint32Array, o: number): void {
     const w = this.words, i = (slot * this.stride + this.base) >>> 2;
     out[o] = w[i]; out[o + 1] = w[i + 1]; out[o + 2] = w[i + 2]; out[o + 3] = w[i + 3];
+    const nw = this.ownWords, n = (slot * REC_BYTES + NAME_AT) >>> 2, len = this.own[slot * REC_BYTES + NAME_AT + N_LEN];
+    // The name's words in use (its length and kind bytes, then its bytes); the rest of the copy is not read.
+    const used = len === LONG_NAME ? 1 : (N_BYTES + len + 3) >>> 2;
+    for (let k = 0; k < used; k++) out[o + 4 + k] = nw[n + k];
   }
 
   /**
-   * Keeps the records in the flow table's slot records from now on: `buffer` is {@link FlowTable.recordsBuffer}
-   * (call again after the table grew), each slot's record at byte slot · `stride` + `offset` (the observer bytes,
-   * {@link import('../../flow/table.js').OBSERVER_OFFSET}). The table's line is in cache whenever the flow is
-   * touched, so the record costs no cache line of its own. Call before the first flow, or with a grown copy of the
-   * same buffer.
+   * Keeps the per-packet state part of the records in the flow table's slot records from now on: `buffer` is
+   * {@link FlowTable.recordsBuffer} (call again after the table grew), each slot's state at byte slot · `stride` +
+   * `offset` (the observer bytes, {@link import('../../flow/table.js').OBSERVER_OFFSET}). The table's line is in cache
+   * whenever the flow is touched, so the state costs no cache line of its own. The server names stay in the family's
+   * own records. Call before the first flow, or with a grown copy of the same buffer.
    */
   useSlotRecords(buffer: ArrayBufferLike, stride: number, offset: number): void {
-    if (REC_BYTES > OBSERVER_BYTES || offset % 8 !== 0 || stride % 8 !== 0) throw new Error('service record does not fit the slot records');
+    if (STATE_BYTES > OBSERVER_BYTES || offset % 8 !== 0 || stride % 8 !== 0) throw new Error('service record does not fit the slot records');
     this.rec = new Uint8Array(buffer);
     this.bytes = new Float64Array(buffer);
     this.words = new Uint32Array(buffer);
@@ -144,7 +173,8 @@ export class ServiceFamily implements TextFamily {
 
   onInit(slot: number, pkt: DecodedPacket): void {
     const r = this.rec, o = slot * this.stride + this.base;
-    if ((r[o + R_ST] & HAS_NAME) !== 0) this.names[slot] = ''; // a name left by a flow never exported
+    if ((r[o + R_ST] & HAS_NAME) !== 0 && slot < this.names.length) this.names[slot] = ''; // left by a flow never exported
+    this.own[slot * REC_BYTES + NAME_AT + N_LEN] = 0;
     r[o + R_SVC] = 0;
     r[o + R_ST] = pkt.protocol === 6 || pkt.protocol === 17 ? 0 : DONE;
     r[o + R_SEEN] = 0;
@@ -173,7 +203,7 @@ export class ServiceFamily implements TextFamily {
       if ((st & want) !== 0) {
         const span = this.probe.span;
         if (findHost(d, o, n, true, span)) {
-          this.setName(slot, this.nameCache.text(d, span[0], span[1], false));
+          this.setName(slot, d, span[0], span[1], false);
           next = DONE | HAS_NAME;
         }
       }
@@ -193,10 +223,9 @@ export class ServiceFamily implements TextFamily {
       if (p.svc !== Svc.NONE) {
         r[ro + R_SVC] = p.svc;
         if (p.nameKind !== NameKind.NONE) {
-          const name = this.nameCache.text(d, p.nameStart, p.nameLen, p.nameKind === NameKind.DNS);
           next = DONE;
-          if (name !== '') {
-            this.setName(slot, name);
+          if (p.nameLen > 0) {
+            this.setName(slot, d, p.nameStart, p.nameLen, p.nameKind === NameKind.DNS);
             next |= HAS_NAME;
           }
         } else if (p.wantHost) {
@@ -211,19 +240,35 @@ export class ServiceFamily implements TextFamily {
     r[ro + R_ST] = next;
   }
 
-  /** Stores the server name of `slot` (the caller sets HAS_NAME), growing {@link names} up to the slot. */
-  private setName(slot: number, name: string): void {
+  /**
+   * Stores the server name of `slot` (the caller sets HAS_NAME): the bytes `d[s, s + len)` (a DNS-encoded name when
+   * `dns`) go to the slot's record, to be turned into text when the flow is exported; a name longer than
+   * {@link NAME_MAX} bytes is turned into text now and kept as a string.
+   */
+  private setName(slot: number, d: Uint8Array, s: number, len: number, dns: boolean): void {
+    const own = this.own, at = slot * REC_BYTES + NAME_AT;
+    if (len <= NAME_MAX) {
+      own[at + N_LEN] = len;
+      own[at + N_KIND] = dns ? 1 : 0;
+      for (let i = 0; i < len; i++) own[at + N_BYTES + i] = d[s + i];
+      return;
+    }
+    own[at + N_LEN] = LONG_NAME;
     const names = this.names;
     while (names.length <= slot) names.push('');
-    names[slot] = name;
+    names[slot] = this.nameCache.text(d, s, len, dns);
   }
 
   onExpire(slot: number, table: FlowTable, out: string[], pos: Int32Array): void {
-    this.onExpireRecord(slot, out, pos);
     this.onExpireRest(slot, table, out, pos);
+    this.onExpireRecord(slot, out, pos);
   }
 
-  /** Writes `service` and `service_source` (columns 0 and 1) of `slot` from its record alone. */
+  /**
+   * Writes `service` and `service_source` (columns 0 and 1) of `slot` from its record alone, and `server_name` (column
+   * 2, when `pos` has it) when the record holds the name's bytes; a long name (kept as a string) and no name are left
+   * to {@link onExpireRest}.
+   */
   onExpireRecord(slot: number, out: string[], pos: Int32Array): void {
     const r = this.rec, o = slot * this.stride + this.base;
     let s = r[o + R_SVC], source = 'payload';
@@ -233,9 +278,16 @@ export class ServiceFamily implements TextFamily {
     }
     out[pos[0]] = SERVICE_NAMES[s];
     out[pos[1]] = s === Svc.NONE ? '' : source;
+    if (pos.length > 2) {
+      const own = this.own, at = slot * REC_BYTES + NAME_AT, len = own[at + N_LEN];
+      if (len !== 0 && len !== LONG_NAME) out[pos[2]] = this.nameCache.text(own, at + N_BYTES, len, own[at + N_KIND] === 1);
+    }
   }
 
-  /** Writes `server_name` (column 2) of `slot`, which the meter keeps, and forgets it. */
+  /**
+   * Writes `server_name` (column 2) of `slot` when the meter keeps it as a string (longer than {@link NAME_MAX} bytes),
+   * and forgets it; else '' ({@link onExpireRecord} writes a name kept as bytes).
+   */
   onExpireRest(slot: number, _table: FlowTable, out: string[], pos: Int32Array): void {
     if (this.row !== out) {
       this.row = out;
@@ -243,13 +295,13 @@ export class ServiceFamily implements TextFamily {
     }
     const r = this.rec, o = slot * this.stride + this.base;
     const st = r[o + R_ST];
-    if ((st & HAS_NAME) !== 0) {
+    if ((st & HAS_NAME) !== 0 && this.own[slot * REC_BYTES + NAME_AT + N_LEN] === LONG_NAME) {
       out[pos[2]] = this.names[slot];
       this.names[slot] = '';
-      r[o + R_ST] = st & ~HAS_NAME;
     } else {
       out[pos[2]] = '';
     }
+    r[o + R_ST] = st & ~HAS_NAME;
   }
 
   /** Sum of the frame (wire) lengths of the flow's packets in `slot`, bytes (nfstream's bidirectional_bytes). */
