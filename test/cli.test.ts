@@ -2,8 +2,8 @@
  * The CLI contract on the shipped example (runs on a fresh clone, no ../shared needed): extract, train,
  * evaluate, score, stdin, and one-line errors with the right exit codes.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -289,5 +289,29 @@ describe('the launcher (bin/flowsift.js run as an executable)', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     expect(r.stderr).toContain('GLIBC_TUNABLES=glibc.malloc.hugetlb=1\n');
+  });
+});
+
+describe('extract\'s formatting thread', () => {
+  it.runIf(process.platform === 'linux')('runs at a lower priority (nice 10) than the metering thread', async () => {
+    // A capture on stdin that stays open: the process waits for packets while its threads are inspected. A stream gets
+    // no formatting thread unless asked for (--threads).
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'flowsift.js'), 'extract', '-', '--threads', '1', '-q', '-o', join(tmp, 'nice.csv')]);
+    child.stdin.write(readFileSync(join(REPO, 'datasets', 'lab-excerpt', 'capture.pcap')).subarray(0, 24)); // the file header
+    /** Niceness of the process's threads (field 19 of /proc/PID/task/TID/stat). */
+    const nices = (): number[] => readdirSync(`/proc/${child.pid}/task`).map((t) => {
+      const st = readFileSync(`/proc/${child.pid}/task/${t}/stat`, 'utf8');
+      return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[16]);
+    });
+    let seen: number[] = [];
+    for (let i = 0; i < 100 && !seen.includes(10); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      seen = nices();
+    }
+    child.stdin.end();
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(0);
+    expect(seen.filter((n) => n === 10)).toHaveLength(1); // the formatting thread only
+    expect(seen.filter((n) => n === 0).length).toBeGreaterThan(1); // the metering thread and V8's
   });
 });
