@@ -148,6 +148,7 @@ export class ServiceFamily implements TextFamily {
   writeRecord(slot: number, out: Uint32Array, o: number): void {
     const w = this.words, i = (slot * this.stride + this.base) >>> 2;
     out[o] = w[i]; out[o + 1] = w[i + 1]; out[o + 2] = w[i + 2]; out[o + 3] = w[i + 3];
+    if ((this.rec[slot * this.stride + this.base + R_ST] & HAS_NAME) === 0) return; // the name part is not read
     const nw = this.ownWords, n = (slot * REC_BYTES + NAME_AT) >>> 2, len = this.own[slot * REC_BYTES + NAME_AT + N_LEN];
     // The name's words in use (its length and kind bytes, then its bytes); the rest of the copy is not read.
     const used = len === LONG_NAME ? 1 : (N_BYTES + len + 3) >>> 2;
@@ -173,8 +174,9 @@ export class ServiceFamily implements TextFamily {
 
   onInit(slot: number, pkt: DecodedPacket): void {
     const r = this.rec, o = slot * this.stride + this.base;
-    if ((r[o + R_ST] & HAS_NAME) !== 0 && slot < this.names.length) this.names[slot] = ''; // left by a flow never exported
-    this.own[slot * REC_BYTES + NAME_AT + N_LEN] = 0;
+    if ((r[o + R_ST] & HAS_NAME) !== 0 && slot < this.names.length) this.names[slot] = ''; // the last flow's long name
+    // The name part is not cleared: it is read only while HAS_NAME is set, and setName writes it whole (a write here
+    // would cost a cache miss per flow).
     r[o + R_SVC] = 0;
     r[o + R_ST] = pkt.protocol === 6 || pkt.protocol === 17 ? 0 : DONE;
     r[o + R_SEEN] = 0;
@@ -278,7 +280,7 @@ export class ServiceFamily implements TextFamily {
     }
     out[pos[0]] = SERVICE_NAMES[s];
     out[pos[1]] = s === Svc.NONE ? '' : source;
-    if (pos.length > 2) {
+    if (pos.length > 2 && (r[o + R_ST] & HAS_NAME) !== 0) {
       const own = this.own, at = slot * REC_BYTES + NAME_AT, len = own[at + N_LEN];
       if (len !== 0 && len !== LONG_NAME) out[pos[2]] = this.nameCache.text(own, at + N_BYTES, len, own[at + N_KIND] === 1);
     }
@@ -286,7 +288,8 @@ export class ServiceFamily implements TextFamily {
 
   /**
    * Writes `server_name` (column 2) of `slot` when the meter keeps it as a string (longer than {@link NAME_MAX} bytes),
-   * and forgets it; else '' ({@link onExpireRecord} writes a name kept as bytes).
+   * and forgets it; else '' ({@link onExpireRecord} writes a name kept as bytes). HAS_NAME stays set: a copy of the
+   * record, or another thread reading it, needs it (the next flow's onInit clears it).
    */
   onExpireRest(slot: number, _table: FlowTable, out: string[], pos: Int32Array): void {
     if (this.row !== out) {
@@ -301,7 +304,6 @@ export class ServiceFamily implements TextFamily {
     } else {
       out[pos[2]] = '';
     }
-    r[o + R_ST] = st & ~HAS_NAME;
   }
 
   /** Sum of the frame (wire) lengths of the flow's packets in `slot`, bytes (nfstream's bidirectional_bytes). */
