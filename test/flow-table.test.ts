@@ -215,3 +215,21 @@ describe('FlowTable', () => {
     expect(table.size).toBe(1);
   });
 });
+
+describe('FlowTable.flush', () => {
+  it('ends the remaining flows in the order they started, whatever their slots (both sort paths)', () => {
+    for (const firstSeq of [0, 2 ** 50]) {
+      const r = recorder();
+      const table = new FlowTable(r.obs, { idleTimeoutUs: 1000 });
+      r.table = table;
+      // Huge sequence numbers make seq · scale + slot inexact: flush falls back to its comparator.
+      table.flowsStarted = firstSeq;
+      const udp = (t: number, sport: number): DecodedPacket => pkt({ t, src: '10.0.0.1', dst: '10.0.0.2', sport, dport: 53, proto: IpProto.UDP });
+      // Flows 1–4 take slots 0–3; 1 and 2 time out, and 5 and 6 reuse their slots (the later-freed first).
+      for (const [t, port] of [[0, 1], [1, 2], [2000, 3], [2001, 4], [2002, 5], [2003, 6]]) table.process(udp(t, port));
+      table.flush();
+      expect(r.ended.map((e) => e.sport)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(r.ended.map((e) => e.reason)).toEqual([EndReason.IDLE, EndReason.IDLE, ...Array(4).fill(EndReason.END_OF_INPUT)]);
+    }
+  });
+});

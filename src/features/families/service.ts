@@ -60,7 +60,7 @@ const HINT_MASK = 0x0f;
 /**
  * Bytes of a slot's per-packet state (see {@link ServiceFamily}), byte offsets of its uint8 fields (the float64 is at 0).
  */
-const STATE_BYTES = 16, R_SVC = 8, R_ST = 9, R_SEEN = 10, R_PORT = 12;
+const STATE_BYTES = 16, R_SVC = 8, R_ST = 9, R_SEEN = 10, R_PORT = 12, R_LONG = 13;
 /**
  * The server name part of a record, after the state: byte N_LEN the name's length in bytes (0: none; {@link LONG_NAME}:
  * longer than {@link NAME_MAX}, kept as a string), N_KIND 1 for a DNS-encoded name (labels) and 0 for text, then the
@@ -90,7 +90,8 @@ export class ServiceFamily implements TextFamily {
   readonly recordColumns = 2;
   /**
    * Per-packet state, {@link STATE_BYTES} bytes per slot: float64 frame bytes (byte 0), uint8 service (8), state bits
-   * (9), payload packets inspected forward (10) and backward (11), service of the well-known port (12). Slot s's state
+   * (9), payload packets inspected forward (10) and backward (11), service of the well-known port (12), 1 when the
+   * server name is a long one kept in {@link names} (13). Slot s's state
    * starts at byte s · {@link stride} + {@link base}: in the family's own records (stride {@link REC_BYTES}), or in the
    * flow table's slot records ({@link useSlotRecords}).
    */
@@ -178,6 +179,7 @@ export class ServiceFamily implements TextFamily {
     // The name part is not cleared: it is read only while HAS_NAME is set, and setName writes it whole (a write here
     // would cost a cache miss per flow).
     r[o + R_SVC] = 0;
+    r[o + R_LONG] = 0;
     r[o + R_ST] = pkt.protocol === 6 || pkt.protocol === 17 ? 0 : DONE;
     r[o + R_SEEN] = 0;
     r[o + R_SEEN + 1] = 0;
@@ -256,6 +258,7 @@ export class ServiceFamily implements TextFamily {
       return;
     }
     own[at + N_LEN] = LONG_NAME;
+    this.rec[slot * this.stride + this.base + R_LONG] = 1;
     const names = this.names;
     while (names.length <= slot) names.push('');
     names[slot] = this.nameCache.text(d, s, len, dns);
@@ -298,7 +301,8 @@ export class ServiceFamily implements TextFamily {
     }
     const r = this.rec, o = slot * this.stride + this.base;
     const st = r[o + R_ST];
-    if ((st & HAS_NAME) !== 0 && this.own[slot * REC_BYTES + NAME_AT + N_LEN] === LONG_NAME) {
+    // R_LONG, not the name record's length: the state's line is in cache, the name record's seldom.
+    if ((st & HAS_NAME) !== 0 && r[o + R_LONG] === 1) {
       out[pos[2]] = this.names[slot];
       this.names[slot] = '';
     } else {
