@@ -67,7 +67,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const out = join(CACHE, 'out');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-// Run as users run it (an executable, as `flowsift` or `npx flowsift` do): its first line sets glibc's huge-page tunable,
+// Run as users run it (an executable, as `flowsift` or `npx flowsift` do): its first lines set glibc's huge-page tunable,
 // which `node bin/flowsift.js` would skip (see bin/flowsift.js).
 const flowsift = join(REPO, 'bin', 'flowsift.js');
 

@@ -279,7 +279,7 @@ describe('V8 tuning at CLI start-up', () => {
 });
 
 describe('the launcher (bin/flowsift.js run as an executable)', () => {
-  it('runs node with glibc\'s huge-page tunable set by its first line', () => {
+  it('runs node with glibc\'s huge-page tunable set by its first lines (shell), and is JavaScript for node', () => {
     // A preload prints the environment the CLI's node process got.
     const probe = join(testDir('flowsift-launcher-'), 'env.cjs');
     writeFileSync(probe, "process.stderr.write(`GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES}\\n`);\n");
@@ -289,6 +289,10 @@ describe('the launcher (bin/flowsift.js run as an executable)', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     expect(r.stderr).toContain('GLIBC_TUNABLES=glibc.malloc.hugetlb=1\n');
+    // The same file given to node (as the other tests run it): the shell lines are a string and a comment.
+    const n = spawnSync(process.execPath, [join(REPO, 'bin', 'flowsift.js'), '--version'], { encoding: 'utf8' });
+    expect(n.status, n.stderr).toBe(0);
+    expect(n.stdout.trim()).toBe(r.stdout.trim());
   });
 });
 
