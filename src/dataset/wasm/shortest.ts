@@ -225,23 +225,23 @@ export function stoppedAt(): i32 {
   return end;
 }
 
+/** Writes `v` (below 10^8) as exactly 8 digits, zero-padded, at `p`. */
+@inline function write8(p: usize, v: u32): void {
+  const pairs = changetype<usize>(DIGIT_PAIRS);
+  for (let i = 6; i >= 0; i -= 2) {
+    const t = v / 100;
+    store<u16>(p + <usize>i, load<u16>(pairs + (<usize>(v - t * 100) << 1)));
+    v = t;
+  }
+}
+
 /** Writes the decimal digits of `v` (below 2^53) at `p` and returns the address after them. */
 function writeU64(p: usize, v: u64): usize {
   if (v <= 0xffffffff) return writeU32(p, <u32>v);
-  let n: i32 = 10;
-  for (let t = v / 10000000000; t > 0; t /= 10) n++;
-  const end = p + <usize>n;
-  let q = end;
-  const pairs = changetype<usize>(DIGIT_PAIRS);
-  while (v >= 100) {
-    const t = v / 100;
-    q -= 2;
-    store<u16>(q, load<u16>(pairs + (<usize>(v - t * 100) << 1)));
-    v = t;
-  }
-  if (v >= 10) store<u16>(q - 2, load<u16>(pairs + (<usize>v << 1)));
-  else store<u8>(q - 1, <u8>(48 + <u32>v));
-  return end;
+  // The digits above the last eight (v / 10^8 < 2^27, not 0 here), then the last eight.
+  const q = writeU32(p, <u32>(v / 100000000));
+  write8(q, <u32>(v % 100000000));
+  return q + 8;
 }
 
 /**
