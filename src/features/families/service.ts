@@ -108,8 +108,8 @@ export class ServiceFamily implements TextFamily {
   private own: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   private ownWords: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
   /**
-   * Server names longer than {@link NAME_MAX} bytes per slot (read only while the slot's record says LONG_NAME and
-   * HAS_NAME is set); an array indexed by slot, as a Map's inserts cost more, grown when such a name is stored.
+   * Server names longer than {@link NAME_MAX} bytes per slot (read only while the slot's HAS_NAME and R_LONG are set);
+   * an array indexed by slot, as a Map's inserts cost more, grown when such a name is stored.
    */
   private names: string[] = [];
   private readonly probe = new ServiceProbe();
