@@ -5,6 +5,7 @@
  */
 import { readFileSync, existsSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readCaptureSync } from '../src/capture/reader.js';
 import { PcapWriter } from '../src/capture/writer.js';
@@ -207,6 +208,26 @@ describe('ThreadedFlowCsvWriter string table', () => {
     expect(a.split('\n')).toHaveLength(5002);
     expect(a).toMatch(/host4998\.example/);
     expect(readFileSync(two, 'utf8')).toBe(a);
+  });
+});
+
+describe('ThreadedFlowCsvWriter whose worker never starts', () => {
+  it('throws one OutputError once the ring is full, instead of waiting forever', async () => {
+    const { ThreadedFlowCsvWriter } = await import(join(REPO, 'dist/dataset/csv-thread.js')) as typeof import('../src/dataset/csv-thread.js');
+    const { FLOW_ID_WIDTH } = await import(join(REPO, 'dist/features/meter.js')) as typeof import('../src/features/meter.js');
+    const Sink = (await import(join(REPO, 'dist/dataset/output.js')) as typeof import('../src/dataset/output.js')).OutputSink;
+    // A worker script that fails while loading, as a half-built dist/ would.
+    const broken = join(tmp, 'broken-worker.mjs');
+    writeFileSync(broken, "throw new Error('broken worker');\n");
+    const sink = Sink.open(join(tmp, 'never.csv'));
+    const w = new ThreadedFlowCsvWriter(sink, ['a'], [], false, {}, undefined, null, { workerUrl: pathToFileURL(broken), startTimeoutS: 1 });
+    const flow = { features: Float64Array.of(1), text: [], writeIds(out: Float64Array, o: number) { out.fill(0, o, o + FLOW_ID_WIDTH); } };
+    const t0 = Date.now();
+    // 8 batches of 512 rows fill the ring; the next batch waits for the worker.
+    expect(() => { for (let i = 0; i < 10 * 512; i++) w.write(flow); }).toThrow(/never\.csv: formatting thread did not start within 1 s/);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    await w.abort();
+    sink.abort();
   });
 });
 

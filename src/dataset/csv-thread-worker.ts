@@ -96,6 +96,10 @@ const row = new BatchRow(new Float64Array(0), []);
 let strings: string[] = [];
 const rowText = new Array<string>(textWidth).fill('');
 
+// Started (see csv-thread.ts START_TIMEOUT_S): the writer stops waiting for a worker that never got here.
+Atomics.store(control, 2, 1);
+Atomics.notify(control, 0);
+
 parentPort!.on('message', (m: CsvBatch | { end: true }) => {
   if ('end' in m) {
     try {

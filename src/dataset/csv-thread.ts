@@ -59,8 +59,13 @@ export function sharedTableCapacity(maxFlows: number): number {
   return Math.min(MAX_SHARED_TABLE_CAPACITY, Math.max(65536, maxFlows + kept));
 }
 
-/** Shared control words: [batches in flight, error text length (0 = no error)]. */
-const IN_FLIGHT = 0, ERROR_LEN = 1;
+/** Shared control words: [batches in flight, error text length (0 = no error), 1 once the worker has started]. */
+const IN_FLIGHT = 0, ERROR_LEN = 1, STARTED = 2;
+/**
+ * Seconds the writer waits for ring space from a worker that has not started before it gives up: a worker whose script
+ * fails to load (a half-built dist/) never answers, and its `error` event cannot be delivered while this thread waits.
+ */
+const START_TIMEOUT_S = 30;
 /** Bytes reserved for the worker's error text (JSON {message, code}). */
 const ERROR_BYTES = 4096;
 
@@ -174,6 +179,8 @@ export class ThreadedFlowCsvWriter {
   private emptyCode = -1;
   private readonly finished: Promise<void>;
   private closed = false;
+  /** See {@link START_TIMEOUT_S}. */
+  private readonly startTimeoutS: number;
 
   /**
    * @param sink the open output (header and rows go to its descriptor; the caller closes or aborts the sink after
@@ -191,6 +198,8 @@ export class ThreadedFlowCsvWriter {
      * which computes their numeric features ({@link FeatureFinalizer}).
      */
     private readonly deferred: MeterOptions | null = null,
+    /** For tests: another worker script, and another {@link START_TIMEOUT_S}. */
+    testing: { workerUrl?: URL; startTimeoutS?: number } = {},
   ) {
     sink.flush();
     this.featureIndex = Int32Array.from(layout.featureIndices ?? featureNames.map((_, i) => i));
@@ -210,7 +219,8 @@ export class ThreadedFlowCsvWriter {
     this.textWidth = textNames.length + (withLabel ? 1 : 0);
     for (let i = 0; i < this.textWidth * RECENT; i++) { this.recentText.push(undefined); this.recentCode.push(0); }
     for (let i = 0; i < this.textWidth; i++) this.recentNext.push(0);
-    const control = new SharedArrayBuffer(8), error = new SharedArrayBuffer(ERROR_BYTES);
+    this.startTimeoutS = testing.startTimeoutS ?? START_TIMEOUT_S;
+    const control = new SharedArrayBuffer(12), error = new SharedArrayBuffer(ERROR_BYTES);
     this.control = new Int32Array(control);
     this.errorText = new Uint8Array(error);
     const slots = this.maxInFlight * BATCH_ROWS;
@@ -230,7 +240,7 @@ export class ThreadedFlowCsvWriter {
         fd: sink.fd, path: sink.path, featureNames: Array.from(this.featureIndex, (i) => featureNames[i]), textNames, withLabel,
         layout: { ...layout, featureIndices: undefined }, deferred: null, textRecords: [], slots: slotRing, ids, features, text, control, error,
       };
-    this.worker = new Worker(new URL('./csv-thread-worker.js', import.meta.url), { workerData: init });
+    this.worker = new Worker(testing.workerUrl ?? new URL('./csv-thread-worker.js', import.meta.url), { workerData: init });
     this.finished = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (m: { done?: boolean }) => { if (m.done) resolve(); });
       this.worker.on('error', reject);
@@ -245,12 +255,16 @@ export class ThreadedFlowCsvWriter {
    * the slot before (fewer than {@link maxInFlight} batches in flight).
    */
   private newBatch(): void {
+    let idle = 0; // seconds waited without an answer
     for (;;) {
       const n = Atomics.load(this.control, IN_FLIGHT);
       this.releaseFinished(this.sent - n);
       if (n < this.maxInFlight) break;
-      Atomics.wait(this.control, IN_FLIGHT, n, 1000);
+      if (Atomics.wait(this.control, IN_FLIGHT, n, 1000) === 'timed-out') idle++;
       this.checkError();
+      if (idle >= this.startTimeoutS && Atomics.load(this.control, STARTED) === 0) {
+        throw new OutputError(this.sink.path, `formatting thread did not start within ${idle} s`);
+      }
     }
     this.rows = 0;
     this.slot = this.sent % this.maxInFlight;
