@@ -339,10 +339,9 @@ export class ThreadedFlowCsvWriter {
     for (let i = 0; i < src.length; i++) {
       if (deferredText[i] !== 0) continue; // computed by the worker
       const s = src[i];
-      // With the meter's deferred text these cells are server names: '' in most rows (its code is kept apart), else
-      // names that seldom repeat from one row to the next, so a scan of the column's recent values ({@link
-      // columnCode}) only adds string compares to the lookup (metering thread CPU median 3.98 against 4.21 s without
-      // the scan, the kept '' code and the larger name cache; 6 alternating extract runs of the benchmark capture).
+      // With the meter's deferred text these cells are server names the service family keeps as strings (those longer
+      // than its record holds): '' in nearly every row (its code is kept apart), else names that seldom repeat from one
+      // row to the next, so a scan of the column's recent values ({@link columnCode}) would only add string compares.
       t[o + i] = s === '' ? (this.emptyCode >= 0 ? this.emptyCode : (this.emptyCode = this.code(''))) : this.code(s);
     }
     if (this.withLabel) t[o + src.length] = this.columnCode(src.length, label ?? '');

@@ -347,7 +347,7 @@ export class OutputSink {
    * a string (see {@link writeNumber}).
    */
   number(x: number): void {
-    if (this.pos + 40 > this.buf.length) this.flush();
+    if (this.pos + CELL_ROOM > this.buf.length) this.flush();
     const end = writeNumber(this.buf, this.pos, x);
     if (end >= 0) { this.pos = end; return; }
     const s = String(x), buf = this.buf;

