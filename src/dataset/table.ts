@@ -13,6 +13,8 @@
  *   count, `Infinity`/`NaN`/empty cells, and labels like `Web Attack � Brute Force` (an en dash in Windows-1252 read
  *   as UTF-8).
  *
+ * CSV syntax (quoting, line breaks, empty lines, line numbers): dataset/csv-records.ts (papaparse).
+ *
  * Policies:
  * - Identifier columns (Flow ID, Src/Dst IP, Src/Dst Port, Protocol, Timestamp) are identifiers, never features.
  * - A feature cell that is `Infinity`, `-Infinity`, `inf`, `NaN`, `nan` (any case) or empty is read as 0 — what
@@ -36,10 +38,12 @@
  */
 import { closeSync, openSync, readSync, statSync, createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { parse } from 'csv-parse';
 import { sniffCaptureFormat } from '../capture/pcap.js';
 import { createFeatureSet } from '../features/registry.js';
+import { CsvRecordParser, CsvSyntaxError } from './csv-records.js';
+import type { CsvBatch } from './csv-records.js';
 import { columnKey, columnResolver, COLUMN_SOURCE_NAMES } from './cic-columns.js';
 import type { ColumnRole, ColumnSource, IdentifierKey } from './cic-columns.js';
 import { FlowRecords } from './collect.js';
@@ -208,9 +212,10 @@ interface Layout {
   summary: TableSummary;
 }
 
-/** An open CSV record stream of one file. */
+/** An open CSV record stream of one file, in batches. */
 interface RecordStream {
-  next(): Promise<{ record: string[]; line: number } | null>;
+  /** The next records (at least one), or null at the end. @throws TableError for invalid CSV or gzip, a read error */
+  next(): Promise<CsvBatch | null>;
   close(): void;
 }
 
@@ -236,29 +241,42 @@ function openRecords(path: string): RecordStream {
   }
   const gz = head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
   const src = createReadStream(path, { highWaterMark: 1 << 20 });
-  const parser = parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true });
-  const done = (): void => { /* errors surface through the parser's iterator */ };
-  if (gz) pipeline(src, createGunzip(), parser, done);
-  else pipeline(src, parser, done);
-  const it = (parser as AsyncIterable<{ record: string[]; info: { lines: number } }>)[Symbol.asyncIterator]();
+  const done = (): void => { /* errors surface through the iterator */ };
+  const bytes: Readable = gz ? pipeline(src, createGunzip(), done) : src;
+  const it = bytes[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const text = new TextDecoder('utf-8'); // drops a byte-order mark
+  const csv = new CsvRecordParser();
+  let ended = false;
   return {
     async next() {
-      let r: IteratorResult<{ record: string[]; info: { lines: number } }>;
-      try {
-        r = await it.next();
-      } catch (e) {
-        const err = e as Error & { code?: string; lines?: number };
-        if (err.code === 'Z_DATA_ERROR' || err.code === 'Z_BUF_ERROR') throw new TableError(path, `corrupt gzip data (${err.message})`);
-        if (typeof err.code === 'string' && err.code.startsWith('CSV_')) {
-          throw new TableError(path, `not valid CSV: ${err.message.replace(/^[^:]*: /, '')}`, err.lines);
+      while (!ended) {
+        let r: IteratorResult<Buffer>;
+        try {
+          r = await it.next();
+        } catch (e) {
+          const err = e as Error & { code?: string };
+          if (err.code === 'Z_DATA_ERROR' || err.code === 'Z_BUF_ERROR') throw new TableError(path, `corrupt gzip data (${err.message})`);
+          if (err.code) throw new TableError(path, `cannot read flow table (${err.code})`);
+          throw e;
         }
-        if (err.code) throw new TableError(path, `cannot read flow table (${err.code})`);
-        throw e;
+        let batch: CsvBatch;
+        try {
+          if (r.done) {
+            ended = true;
+            batch = csv.end(text.decode());
+          } else {
+            batch = csv.push(text.decode(r.value, { stream: true }));
+          }
+        } catch (e) {
+          if (e instanceof CsvSyntaxError) throw new TableError(path, `not valid CSV: ${e.message}`, e.line);
+          throw e;
+        }
+        if (batch.rows.length) return batch;
       }
-      return r.done ? null : { record: r.value.record, line: r.value.info.lines };
+      return null;
     },
     close() {
-      parser.destroy();
+      bytes.destroy();
       src.destroy();
     },
   };
@@ -399,11 +417,12 @@ export async function readFlowTables(paths: readonly string[], opts: ReadFlowTab
     try {
       const first = await stream.next();
       if (!first) throw new TableError(path, 'empty flow table: no header, no rows');
+      const header = first.rows[0]!;
       const warnings: string[] = [];
-      const { layout, names } = resolveHeader(path, first.record, first.line, records?.names ?? opts.features ?? null, resolve, registryOrder, opts, warnings);
+      const { layout, names } = resolveHeader(path, header, first.lines[0]!, records?.names ?? opts.features ?? null, resolve, registryOrder, opts, warnings);
       if (!records) records = new FlowTableRecords(names, paths.reduce((n, p) => n + estimateRows(p), 0));
       records.warnings.push(...warnings);
-      await readRows(path, stream, first.record.length, layout, records, records.addSource(path), opts);
+      await readRows(path, stream, first, header.length, layout, records, records.addSource(path), opts);
       layout.summary.seconds = (performance.now() - t0) / 1000;
       records.tables.push(layout.summary);
     } finally {
@@ -413,10 +432,10 @@ export async function readFlowTables(paths: readonly string[], opts: ReadFlowTab
   return records ?? new FlowTableRecords(opts.features ?? registryOrder, 1);
 }
 
-/** Reads the rows of an opened table into `records`. */
+/** Reads the rows of an opened table into `records`: those of `first` after its header, then the stream's. */
 async function readRows(
-  path: string, stream: RecordStream, nFields: number, layout: Layout, records: FlowTableRecords, source: number,
-  opts: ReadFlowTableOptions,
+  path: string, stream: RecordStream, first: CsvBatch, nFields: number, layout: Layout, records: FlowTableRecords,
+  source: number, opts: ReadFlowTableOptions,
 ): Promise<void> {
   const { featureCol, id, labelCol, firstSeenMsCol, summary } = layout;
   const k = featureCol.length;
@@ -428,8 +447,11 @@ async function readRows(
   const internText = (s: string): string => {
     const t = intern.get(s);
     if (t !== undefined) return t;
-    if (intern.size < 1 << 17) intern.set(s, s);
-    return s;
+    if (intern.size >= 1 << 17) return s;
+    // A copy: the parser's fields are slices of a whole chunk of text, which a kept slice would keep in memory.
+    const own = Buffer.from(s, 'utf8').toString('utf8');
+    intern.set(own, own);
+    return own;
   };
   const labelMap = new Map<string, string>();
   const labelRewrites = new Map<string, number>();
@@ -451,12 +473,13 @@ async function readRows(
     return v;
   };
 
-  for (;;) {
-    const r = await stream.next();
-    if (!r) break;
-    const rec = r.record;
+  for (let batch: CsvBatch | null = first, i = 1; batch; batch = await stream.next(), i = 0) {
+    for (; i < batch.rows.length; i++) readRow(batch.rows[i]!, batch.lines[i]!);
+  }
+
+  function readRow(rec: string[], line: number): void {
     if (rec.length !== nFields) {
-      throw new TableError(path, `expected ${nFields} fields as in the header, found ${rec.length}`, r.line);
+      throw new TableError(path, `expected ${nFields} fields as in the header, found ${rec.length}`, line);
     }
     for (let j = 0; j < k; j++) {
       const s = rec[featureCol[j]];
@@ -469,7 +492,7 @@ async function readRows(
         nonFinite[j]++;
       } else {
         const col = summary.featureColumns[j][0];
-        throw new TableError(path, `column '${col}'${col !== records.names[j] ? ` (${records.names[j]})` : ''}, field ${featureCol[j] + 1}: not a number: '${s.length > 40 ? `${s.slice(0, 40)}…` : s}'`, r.line, col);
+        throw new TableError(path, `column '${col}'${col !== records.names[j] ? ` (${records.names[j]})` : ''}, field ${featureCol[j] + 1}: not a number: '${s.length > 40 ? `${s.slice(0, 40)}…` : s}'`, line, col);
       }
     }
     row.srcIp = id.srcIp >= 0 ? internText(rec[id.srcIp].trim()) : '';
@@ -485,7 +508,7 @@ async function readRows(
       }
       row.firstSeenUs = lastTimeUs;
       if (lastTimeUs !== lastTimeUs && s.trim() !== '') {
-        if (badTime++ === 0) { badTimeFirst = s; badTimeLine = r.line; }
+        if (badTime++ === 0) { badTimeFirst = s; badTimeLine = line; }
       }
     } else if (firstSeenMsCol >= 0) {
       const v = Number(rec[firstSeenMsCol]);
@@ -503,7 +526,7 @@ async function readRows(
         const key = `'${raw.trim()}' → '${l}'`;
         labelRewrites.set(key, (labelRewrites.get(key) ?? 0) + 1);
       }
-      if (l === '' && opts.requireLabels) throw new TableError(path, 'empty label: labels are required (train, evaluate)', r.line, 'Label');
+      if (l === '' && opts.requireLabels) throw new TableError(path, 'empty label: labels are required (train, evaluate)', line, 'Label');
       label = l;
     }
     records.add(row, label, source);
