@@ -1,6 +1,12 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { CsvRecordParser, CsvSyntaxError } from '../src/dataset/csv-records.js';
+import { TableError } from '../src/dataset/errors.js';
+import { readFlowTable } from '../src/dataset/table.js';
+import { testDir } from './helpers/tmp.js';
 
 /** Parses `text` fed in the given chunk sizes (cycled); returns every record and its start line. */
 function parseChunks(text: string, sizes: readonly number[], maxRecordChars?: number): { rows: string[][]; lines: number[] } {
@@ -115,5 +121,49 @@ describe('CSV records (papaparse, chunked): the records and start lines csv-pars
     expect((e as Error).message).toMatch(/longer than 1,000 characters/);
     // Within the bound, the same record is read.
     expect(parseChunks(`${text}"\n`, [256]).rows[1]![1]).toBe('x,'.repeat(5000));
+  });
+});
+
+describe('flow tables with damaged CSV: a TableError naming file and line, or the rows read, never another exception', () => {
+  const header = 'Flow ID,Src IP,Src Port,Dst IP,Dst Port,Protocol,Timestamp,Flow Duration,Total Fwd Packet,Label';
+  const rows = Array.from({ length: 60 }, (_, i) => `f${i},10.0.0.${i % 250},${1000 + i},10.0.1.1,80,6,2026-11-22T03:05:${String(i % 60).padStart(2, '0')}.000001Z,${i * 37},${i % 7},${i % 3 ? 'BENIGN' : 'DoS'}`);
+  const table = `${header}\n${rows.join('\n')}\n`;
+  const tmp = testDir('flowsift-csvfuzz-');
+
+  it('300 random edits (quotes, commas, line breaks, \\r, NUL, UTF-8 cut mid-character, truncation), plain and gzip', async () => {
+    let s = 20261122;
+    const rnd = (n: number): number => {
+      s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+      return s % n;
+    };
+    const pieces = ['"', '""', ',', '\n', '\r', '\r\n', '\u0000', 'é', '\uFFFD', '"x"y', ''];
+    let ok = 0, errors = 0;
+    for (let k = 0; k < 300; k++) {
+      let text = table;
+      for (let e = 1 + rnd(4); e > 0; e--) {
+        const at = rnd(text.length);
+        const cut = rnd(3);
+        text = text.slice(0, at) + pieces[rnd(pieces.length)]! + text.slice(at + cut);
+      }
+      let bytes = Buffer.from(text, 'utf8');
+      if (rnd(10) === 0) bytes = bytes.subarray(0, rnd(bytes.length)); // may cut a character
+      if (rnd(5) === 0) bytes = gzipSync(bytes);
+      const file = join(tmp, `t${k}.csv`);
+      writeFileSync(file, bytes);
+      const r: unknown = await readFlowTable(file).then((t) => t, (x: unknown) => x);
+      if (r instanceof Error) {
+        expect(r).toBeInstanceOf(TableError);
+        expect(r.message.startsWith(`${file}`)).toBe(true);
+        expect(r.message).not.toContain('\n');
+        errors++;
+      } else {
+        expect((r as { rows: number }).rows).toBeGreaterThan(0);
+        ok++;
+      }
+    }
+    console.log(`damaged tables: ${ok} read, ${errors} TableErrors`);
+    // Both outcomes occur: the edits are not all fatal, nor all harmless.
+    expect(ok).toBeGreaterThan(30);
+    expect(errors).toBeGreaterThan(30);
   });
 });
