@@ -16,6 +16,7 @@ import { testDir } from './helpers/tmp.js';
 const EXAMPLE = 'datasets/lab-excerpt/capture.pcap';
 const LABELS = 'datasets/lab-excerpt/labels.csv';
 const MODEL = 'models/lab-tree';
+const DEFAULT_MODEL = 'models/default';
 const tmp = testDir('flowsift-cli-');
 
 
@@ -141,6 +142,24 @@ describe('flowsift train / evaluate / score on the example', () => {
     const scored = parse(readFileSync(join(tmp, 'scored.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     expect(scored).toHaveLength(flagged.length);
     expect(Object.keys(scored[0])).toEqual(['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp', 'Prediction', 'Probability', 'Confidence']);
+  });
+
+  it('score: the CSV rows say what the JSON lines say (identifiers, label, numbers as JavaScript writes them), with and without a guard', () => {
+    for (const model of [MODEL, DEFAULT_MODEL]) {
+      const file = join(tmp, `scored-all-${model === MODEL ? 'tree' : 'default'}.csv`);
+      expect(flowsift(['score', EXAMPLE, '--model', model, '--all', '-o', file, '-q']).code).toBe(0);
+      const rows = parse(readFileSync(file, 'utf8'), { columns: true }) as Record<string, string>[];
+      const objs = flowsift(['score', EXAMPLE, '--model', model, '--all', '--json', '-q']).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string | number | null>);
+      expect(rows.length).toBeGreaterThan(3000);
+      expect(rows).toHaveLength(objs.length);
+      const text = (v: string | number | null): string => (v === null ? '' : String(v));
+      rows.forEach((r, i) => {
+        const o = objs[i]!;
+        expect([r['Flow ID'], r['Src IP'], r['Src Port'], r['Dst IP'], r['Dst Port'], r.Protocol, r.Timestamp, r.Prediction, r.Probability, r.Confidence])
+          .toEqual([o.flow_id, o.src_ip, o.src_port, o.dst_ip, o.dst_port, o.protocol, o.timestamp, o.prediction, o.probability, o.confidence].map(text));
+      });
+      if (model === DEFAULT_MODEL) expect(rows.some((r) => r.Confidence !== '')).toBe(true);
+    }
   });
 });
 

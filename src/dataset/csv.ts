@@ -76,6 +76,37 @@ export function csvField(s: string): string {
   return s;
 }
 
+/**
+ * The identifiers {@link writeCicIdentifiers} writes: a {@link import('../features/meter.js').FinishedFlow}, or a
+ * {@link import('../features/meter.js').FlowIdsView} over copied identifiers.
+ */
+export type CicIdentifierRow = Pick<CsvFlowRow, 'srcIp' | 'dstIp' | 'srcIpv4' | 'dstIpv4' | 'srcPort' | 'dstPort' | 'protocol' | 'firstSec' | 'firstNsec'>;
+
+/**
+ * Writes CICFlowMeter's identifier columns of a flow ({@link IDENTIFIER_COLUMNS}: Flow ID
+ * `src-dst-srcport-dstport-protocol`, Src IP, Src Port, Dst IP, Dst Port, Protocol, Timestamp as ISO 8601 UTC with
+ * microseconds), comma-separated, without a trailing comma. IPv4 addresses are written from their values, without
+ * building their text.
+ */
+export function writeCicIdentifiers(sink: OutputSink, flow: CicIdentifierRow): void {
+  const v4s = flow.srcIpv4 ?? -1, v4d = flow.dstIpv4 ?? -1;
+  const src = v4s >= 0 ? '' : flow.srcIp, dst = v4d >= 0 ? '' : flow.dstIp;
+  address(sink, v4s, src); sink.byte(45); address(sink, v4d, dst); sink.byte(45);
+  sink.number(flow.srcPort); sink.byte(45); sink.number(flow.dstPort); sink.byte(45); sink.number(flow.protocol);
+  sink.byte(44); address(sink, v4s, src);
+  sink.byte(44); sink.number(flow.srcPort);
+  sink.byte(44); address(sink, v4d, dst);
+  sink.byte(44); sink.number(flow.dstPort);
+  sink.byte(44); sink.number(flow.protocol);
+  sink.byte(44); sink.isoTimestamp(flow.firstSec, flow.firstNsec);
+}
+
+/** An address: the IPv4 value `v4` when it is one (≥ 0), else the text. */
+function address(sink: OutputSink, v4: number, text: string): void {
+  if (v4 >= 0) sink.ipv4(v4);
+  else sink.write(text);
+}
+
 /** Writes flows as CSV rows to a sink. */
 export class FlowCsvWriter {
   private readonly nText: number;
@@ -110,32 +141,13 @@ export class FlowCsvWriter {
   write(flow: CsvFlowRow, label?: string): void {
     const sink = this.sink, f = flow.features;
     if (this.nfstreamIds) this.writeNfstreamIds(flow, flow.srcIp, flow.dstIp);
-    else {
-      // IPv4 addresses are written from their values, without building their text.
-      const v4s = flow.srcIpv4 ?? -1, v4d = flow.dstIpv4 ?? -1;
-      const src = v4s >= 0 ? '' : flow.srcIp, dst = v4d >= 0 ? '' : flow.dstIp;
-      // Flow ID: src-dst-srcport-dstport-protocol (CICFlowMeter's form)
-      this.address(v4s, src); sink.byte(45); this.address(v4d, dst); sink.byte(45);
-      sink.number(flow.srcPort); sink.byte(45); sink.number(flow.dstPort); sink.byte(45); sink.number(flow.protocol);
-      sink.byte(44); this.address(v4s, src);
-      sink.byte(44); sink.number(flow.srcPort);
-      sink.byte(44); this.address(v4d, dst);
-      sink.byte(44); sink.number(flow.dstPort);
-      sink.byte(44); sink.number(flow.protocol);
-      sink.byte(44); sink.isoTimestamp(flow.firstSec, flow.firstNsec);
-    }
+    else writeCicIdentifiers(sink, flow);
     sink.commaNumbers(f, flow.featureOffset, this.featureIndex);
     const t = flow.text, to = flow.textOffset;
     for (let i = 0; i < this.nText; i++) { sink.byte(44); sink.write(csvField(t[to + i])); }
     if (this.withLabel) { sink.byte(44); sink.write(csvField(label ?? '')); }
     sink.byte(10);
     this.rows++;
-  }
-
-  /** An address: the IPv4 value `v4` when it is one (≥ 0), else the text. */
-  private address(v4: number, text: string): void {
-    if (v4 >= 0) this.sink.ipv4(v4);
-    else this.sink.write(text);
   }
 
   /** The {@link NFSTREAM_IDENTIFIER_COLUMNS} of `flow` (no trailing comma). */

@@ -185,9 +185,14 @@ export class FinishedFlow {
   }
 
   /** CICFlowMeter's Flow ID: `src-dst-srcport-dstport-protocol`. */
-  get flowId(): string { return `${this.srcIp}-${this.dstIp}-${this.srcPort}-${this.dstPort}-${this.protocol}`; }
+  get flowId(): string { return flowIdText(this); }
   /** First packet time as ISO 8601 UTC with microseconds, e.g. 2026-11-22T03:05:53.123456Z. */
   get timestamp(): string { return isoMicros(this.firstSec, this.firstNsec); }
+}
+
+/** CICFlowMeter's Flow ID of a flow: `src-dst-srcport-dstport-protocol` (FlowFeature.java's `fid`). */
+export function flowIdText(f: { srcIp: string; dstIp: string; srcPort: number; dstPort: number; protocol: number }): string {
+  return `${f.srcIp}-${f.dstIp}-${f.srcPort}-${f.dstPort}-${f.protocol}`;
 }
 
 /**
@@ -240,6 +245,10 @@ export class FlowIdsView {
   get reason(): number { return this.ids[this.at + 15]; }
   get firstSec(): number { return this.ids[this.at + 13]; }
   get firstNsec(): number { return this.ids[this.at + 14]; }
+  /** CICFlowMeter's Flow ID: `src-dst-srcport-dstport-protocol`. */
+  get flowId(): string { return flowIdText(this); }
+  /** First packet time as ISO 8601 UTC with microseconds (see {@link isoMicros}). */
+  get timestamp(): string { return isoMicros(this.firstSec, this.firstNsec); }
 }
 
 let isoSec = NaN;

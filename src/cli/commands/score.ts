@@ -21,9 +21,10 @@
  * ≥ 0.059 × probability.
  */
 import type { Command } from 'commander';
-import { csvField } from '../../dataset/csv.js';
+import { csvField, writeCicIdentifiers } from '../../dataset/csv.js';
 import { BENIGN } from '../../dataset/labels.js';
 import { OutputSink } from '../../dataset/output.js';
+import { FLOW_ID_WIDTH, FlowIdsView } from '../../features/meter.js';
 import type { FinishedFlow } from '../../features/meter.js';
 import { createFeatureSet } from '../../features/registry.js';
 import { loadBundleAsync, ModelPipeline, TFJS_ALGOS } from '../../model/bundle.js';
@@ -38,7 +39,8 @@ const BATCH_FLOWS = 4096;
 const BATCH_DELAY_MS = 1000;
 
 /** The identifying fields of a flow that a scored line prints. */
-type FlowFields = Pick<FinishedFlow, 'flowId' | 'srcIp' | 'srcPort' | 'dstIp' | 'dstPort' | 'protocol' | 'timestamp'>;
+/** What a scored row shows of its flow: a finished flow, or (batched models) a view of its copied identifiers. */
+type FlowFields = Pick<FinishedFlow, 'flowId' | 'srcIp' | 'srcPort' | 'dstIp' | 'dstPort' | 'protocol' | 'timestamp' | 'srcIpv4' | 'dstIpv4' | 'firstSec' | 'firstNsec'>;
 
 /** Columns of the scored-flow CSV (`score -o FILE`). */
 export const SCORE_COLUMNS = ['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp', 'Prediction', 'Probability', 'Confidence'] as const;
@@ -96,7 +98,12 @@ export function registerScore(program: Command): void {
           model_class: modelClass, distance_ratio: conf === null ? null : ratio,
         })}\n`);
       } else if (toFile) {
-        sink.write(`${flow.flowId},${flow.srcIp},${flow.srcPort},${flow.dstIp},${flow.dstPort},${flow.protocol},${flow.timestamp},${csvField(label)},${p},${conf ?? ''}\n`);
+        // Identifiers and numbers as bytes, as extract writes them (the same text as String()).
+        writeCicIdentifiers(sink, flow);
+        sink.byte(44); sink.write(csvField(label));
+        sink.byte(44); sink.number(p);
+        sink.byte(44); if (conf !== null) sink.number(conf);
+        sink.byte(10);
       } else {
         const a = `${flow.srcIp}:${flow.srcPort}`, b = `${flow.dstIp}:${flow.dstPort}`;
         sink.write(`${flow.timestamp.padEnd(27)} ${String(flow.protocol).padEnd(5)} ${a.padEnd(40)} ${b.padEnd(40)} ${label.padEnd(12)} ${p.toFixed(3).padEnd(11)} ${conf === null ? '-' : conf.toFixed(3)}\n`);
@@ -107,17 +114,23 @@ export function registerScore(program: Command): void {
     const batched = TFJS_ALGOS.includes(bundle.model.algo);
     const nf = registry.length;
     const buf = new Float64Array(batched ? BATCH_FLOWS * nf : 0);
-    const pending: FlowFields[] = [];
+    /** Identifiers of the batch's flows (FinishedFlow.writeIds), read back through `view`. */
+    const ids = new Float64Array(batched ? BATCH_FLOWS * FLOW_ID_WIDTH : 0);
+    const view = new FlowIdsView(ids);
+    let pending = 0;
     let timer: NodeJS.Timeout | null = null;
     let timerError: unknown = null;
     const flush = (): void => {
       if (timer !== null) clearTimeout(timer);
       timer = null;
-      const n = pending.length;
+      const n = pending;
       if (n === 0) return;
       const c = pipeline.classify(createMatrix(n, nf, registry, buf.subarray(0, n * nf)), all);
-      for (let i = 0; i < n; i++) emit(pending[i]!, c.classIndex[i]!, c.probability[i]!, c.distanceRatio ? c.distanceRatio[i]! : null);
-      pending.length = 0;
+      for (let i = 0; i < n; i++) {
+        view.at = i * FLOW_ID_WIDTH;
+        emit(view, c.classIndex[i]!, c.probability[i]!, c.distanceRatio ? c.distanceRatio[i]! : null);
+      }
+      pending = 0;
     };
     const onFlow = (flow: FinishedFlow): void => {
       if (!batched) {
@@ -127,10 +140,9 @@ export function registerScore(program: Command): void {
         emit(flow, best, proba[best]!, guard === null || (!all && !guard.guards(best)) ? null : scorer.distanceRatioRow(flow.features, best));
         return;
       }
-      buf.set(flow.features, pending.length * nf);
-      const { flowId, srcIp, srcPort, dstIp, dstPort, protocol, timestamp } = flow;
-      pending.push({ flowId, srcIp, srcPort, dstIp, dstPort, protocol, timestamp });
-      if (pending.length === BATCH_FLOWS) flush();
+      buf.set(flow.features, pending * nf);
+      flow.writeIds(ids, pending * FLOW_ID_WIDTH);
+      if (++pending === BATCH_FLOWS) flush();
       else timer ??= setTimeout(() => {
         try {
           flush();
