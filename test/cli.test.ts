@@ -161,6 +161,25 @@ describe('flowsift train / evaluate / score on the example', () => {
       if (model === DEFAULT_MODEL) expect(rows.some((r) => r.Confidence !== '')).toBe(true);
     }
   });
+
+  it('score --threads 1 (features, predictions and rows on a second thread) writes what --threads 0 writes, in every format', () => {
+    for (const model of [MODEL, DEFAULT_MODEL]) {
+      for (const format of [['-o', '-'], ['--json'], []]) {
+        const run = (threads: string) => flowsift(['score', EXAMPLE, '--model', model, '--all', ...format, '--threads', threads, '-q']);
+        const one = run('0'), two = run('1');
+        expect(two.code, two.stderr).toBe(0);
+        expect(two.stdout.split('\n').length).toBeGreaterThan(3900);
+        expect(two.stdout).toBe(one.stdout);
+        expect(two.stderr).toBe(one.stderr);
+      }
+    }
+    // --threshold reaches the second thread: 0.01 on the attack probability flags flows the most probable class does not.
+    const low = (threads: string) => flowsift(['score', EXAMPLE, '--model', DEFAULT_MODEL, '--threshold', '0.01', '-o', '-', '--threads', threads, '-q']);
+    const plain = flowsift(['score', EXAMPLE, '--model', DEFAULT_MODEL, '-o', '-', '--threads', '0', '-q']);
+    expect(low('0').stdout).not.toBe(plain.stdout);
+    expect(low('1').stdout).toBe(low('0').stdout);
+    expectOneLineError(flowsift(['score', EXAMPLE, '--model', MODEL, '--threads', 'x']), 2, /--threads must be an integer/);
+  });
 });
 
 describe('train --algo forest | gbt', () => {

@@ -231,18 +231,28 @@ describe('ThreadedFlowCsvWriter whose worker never starts', () => {
   });
 });
 
+/**
+ * The compiled modules the threaded-writer tests use (the worker runs compiled code: dist/, built by pretest), the
+ * shipped capture, and the registry's feature and text column names.
+ */
+async function threadedSetup() {
+  const d = (m: string) => join(REPO, 'dist', m);
+  const { ThreadedFlowCsvWriter } = await import(d('dataset/csv-thread.js')) as typeof import('../src/dataset/csv-thread.js');
+  const { FlowCsvWriter } = await import(d('dataset/csv.js')) as typeof import('../src/dataset/csv.js');
+  const { extractCapture } = await import(d('features/extract.js')) as typeof import('../src/features/extract.js');
+  const { createFeatureSet } = await import(d('features/registry.js')) as typeof import('../src/features/registry.js');
+  const Sink = (await import(d('dataset/output.js')) as typeof import('../src/dataset/output.js')).OutputSink;
+  const set = createFeatureSet();
+  return {
+    ThreadedFlowCsvWriter, FlowCsvWriter, extractCapture, Sink,
+    cap: join(REPO, 'datasets/lab-excerpt/capture.pcap'),
+    names: set.features.map((f) => f.name), textNames: set.textColumns.map((c) => c.name),
+  };
+}
+
 describe('ThreadedFlowCsvWriter with shared records (extract --threads 1)', () => {
   it('gives the one-thread bytes while the flow table grows with slots kept, and across two meters in a row', async () => {
-    // The worker runs compiled code: use dist/ (built by pretest).
-    const d = (m: string) => join(REPO, 'dist', m);
-    const { ThreadedFlowCsvWriter } = await import(d('dataset/csv-thread.js')) as typeof import('../src/dataset/csv-thread.js');
-    const { FlowCsvWriter } = await import(d('dataset/csv.js')) as typeof import('../src/dataset/csv.js');
-    const { extractCapture } = await import(d('features/extract.js')) as typeof import('../src/features/extract.js');
-    const { createFeatureSet } = await import(d('features/registry.js')) as typeof import('../src/features/registry.js');
-    const Sink = (await import(d('dataset/output.js')) as typeof import('../src/dataset/output.js')).OutputSink;
-    const cap = join(REPO, 'datasets/lab-excerpt/capture.pcap');
-    const set = createFeatureSet();
-    const names = set.features.map((f) => f.name), textNames = set.textColumns.map((c) => c.name);
+    const { ThreadedFlowCsvWriter, FlowCsvWriter, extractCapture, Sink, cap, names, textNames } = await threadedSetup();
     // 16 slots at first: the table doubles several times while up to 9 batches of flows are kept.
     const meter = { initialCapacity: 16 };
     const one = join(tmp, 'shared-one.csv'), two = join(tmp, 'shared-two.csv');
@@ -265,6 +275,46 @@ describe('ThreadedFlowCsvWriter with shared records (extract --threads 1)', () =
     expect(a.split('\n').length).toBeGreaterThan(2 * 3000); // 3,927 flows per run
     expect(a).toMatch(/,run1\n$/);
     expect(readFileSync(two, 'utf8')).toBe(a);
+  });
+});
+
+describe('ThreadedFlowCsvWriter with a RowConsumer (score --threads 1)', () => {
+  it("hands every row, features computed on the worker, to the consumer's writer and returns what its finish() gives", async () => {
+    const { ThreadedFlowCsvWriter, extractCapture, Sink, cap, names, textNames } = await threadedSetup();
+    const dur = names.indexOf('Flow Duration');
+    // On the main thread: every flow's port and Flow Duration.
+    const want: string[] = [];
+    await extractCapture(cap, (f) => { want.push(`${f.srcPort} ${f.features[dur]}`); });
+    // A consumer that writes the same per row, and counts.
+    const mod = join(tmp, 'consumer.mjs');
+    writeFileSync(mod, `export function createRowWriter(sink, options) {
+      let rows = 0;
+      return {
+        write(row) { rows++; sink.write(row.srcPort + ' ' + row.features[row.featureOffset + options.col] + '\\n'); },
+        finish() { return { rows, tag: options.tag }; },
+      };
+    }\n`);
+    const out = join(tmp, 'consumer.txt');
+    const sink = Sink.open(out);
+    const deferred = { deferNumeric: true, deferText: true, shareRecords: true };
+    const w = new ThreadedFlowCsvWriter(sink, names, textNames, false, {}, undefined, deferred, { consumer: { module: pathToFileURL(mod).href, options: { col: dur, tag: 'x' } } });
+    await extractCapture(cap, (f) => w.write(f), deferred);
+    expect(await w.close()).toEqual({ rows: want.length, tag: 'x' });
+    sink.close();
+    expect(readFileSync(out, 'utf8')).toBe(`${want.join('\n')}\n`);
+
+    // A consumer that cannot be made: one OutputError naming the output, no hang.
+    const bad = join(tmp, 'bad-consumer.mjs');
+    writeFileSync(bad, "export function createRowWriter() { throw new Error('no model here'); }\n");
+    const s2 = Sink.open(join(tmp, 'bad.txt'));
+    const w2 = new ThreadedFlowCsvWriter(s2, names, textNames, false, {}, undefined, deferred, { consumer: { module: pathToFileURL(bad).href, options: {} } });
+    const e = await (async () => {
+      await extractCapture(cap, (f) => w2.write(f), deferred);
+      await w2.close();
+    })().then(() => null, (x: unknown) => x);
+    expect((e as Error).message).toMatch(/bad\.txt: formatting failed: no model here/);
+    await w2.abort();
+    s2.abort();
   });
 });
 

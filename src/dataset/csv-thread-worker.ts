@@ -2,7 +2,8 @@
  * The formatting thread of {@link import('./csv-thread.js').ThreadedFlowCsvWriter}: reads batches of flows (numbers
  * in a shared ring, strings in the messages; with a meter that shares its records, each flow's slot, whose records
  * it reads where the meter keeps them) and writes them as CSV rows, with {@link FlowCsvWriter}, to the output
- * descriptor it was given. After a write error it records the error for the main thread and drops later batches.
+ * descriptor it was given (or to the writer of the caller's {@link import('./csv-thread.js').RowConsumer}). After a
+ * write error it records the error for the main thread and drops later batches.
  */
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
@@ -10,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { FeatureFinalizer } from '../features/finalize.js';
 import { FLOW_ID_WIDTH, FlowIdsView, writeFlowIds } from '../features/meter.js';
 import { FlowRecordView } from '../flow/table.js';
-import { BATCH_ROWS, type CsvBatch, type CsvThreadInit } from './csv-thread.js';
+import { BATCH_ROWS, type CsvBatch, type CsvThreadInit, type FlowRowWriter } from './csv-thread.js';
 import type { CsvFlowRow } from './csv.js';
 import { FlowCsvWriter } from './csv.js';
 import { OutputError, OutputSink } from './output.js';
@@ -55,9 +56,12 @@ function fail(e: unknown): void {
   Atomics.notify(control, 0);
 }
 
-let writer: FlowCsvWriter | null = null;
+let writer: FlowRowWriter | null = null;
 try {
-  writer = new FlowCsvWriter(sink, init.featureNames, init.textNames, init.withLabel, init.layout);
+  if (init.consumer) {
+    const m = await import(init.consumer.module) as { createRowWriter(sink: OutputSink, options: unknown): FlowRowWriter | Promise<FlowRowWriter> };
+    writer = await m.createRowWriter(sink, init.consumer.options);
+  } else writer = new FlowCsvWriter(sink, init.featureNames, init.textNames, init.withLabel, init.layout);
 } catch (e) {
   fail(e);
 }
@@ -102,12 +106,16 @@ Atomics.notify(control, 0);
 
 parentPort!.on('message', (m: CsvBatch | { end: true }) => {
   if ('end' in m) {
+    let result: unknown;
     try {
-      if (!failed) sink.close();
+      if (!failed) {
+        result = writer?.finish?.();
+        sink.close();
+      }
     } catch (e) {
       fail(e);
     }
-    parentPort!.postMessage({ done: true });
+    parentPort!.postMessage({ done: true, result });
     return;
   }
   try {

@@ -28,7 +28,7 @@ import type { FinishedFlow, SharedFlowRecords } from '../features/meter.js';
 import { FeatureFinalizer } from '../features/finalize.js';
 import type { MeterOptions } from '../features/meter.js';
 import { FLOW_ID_WIDTH } from '../features/meter.js';
-import type { CsvLayout } from './csv.js';
+import type { CsvFlowRow, CsvLayout } from './csv.js';
 import { OutputError, type OutputSink } from './output.js';
 
 /** Flows per batch sent to the worker. */
@@ -95,6 +95,31 @@ export interface CsvThreadInit {
   control: SharedArrayBuffer;
   /** UTF-8 JSON of the first write error. */
   error: SharedArrayBuffer;
+  /** Where the rows go instead of a {@link FlowCsvWriter} (see {@link RowConsumer}), or null. */
+  consumer: RowConsumer | null;
+}
+
+/**
+ * What the worker hands each row to: a {@link import('./csv.js').FlowCsvWriter} (CSV rows), or the object a
+ * {@link RowConsumer} module makes.
+ */
+export interface FlowRowWriter {
+  /** One flow: identifiers, features in registry order from `featureOffset`, text columns; its label if any. */
+  write(row: CsvFlowRow, label?: string): void;
+  /** After the last row, before the sink closes: a structured-cloneable result for the main thread, if any. */
+  finish?(): unknown;
+}
+
+/**
+ * Another destination for the rows of a {@link ThreadedFlowCsvWriter}, chosen by the caller without this module
+ * knowing it (e.g. `score`'s predictions, src/model/score-rows.ts): the URL of an ES module whose
+ * `createRowWriter(sink: OutputSink, options): FlowRowWriter | Promise<FlowRowWriter>` the worker calls once, and
+ * its options (structured-cloneable). The worker then gives every row to that writer, and
+ * {@link ThreadedFlowCsvWriter.close} returns what its `finish()` returned.
+ */
+export interface RowConsumer {
+  module: string;
+  options: unknown;
 }
 
 /**
@@ -177,7 +202,7 @@ export class ThreadedFlowCsvWriter {
   private readonly recentNext: number[] = [];
   /** Code of '' in the string table, −1 until used (again after the table restarts). */
   private emptyCode = -1;
-  private readonly finished: Promise<void>;
+  private readonly finished: Promise<unknown>;
   private closed = false;
   /** See {@link START_TIMEOUT_S}. */
   private readonly startTimeoutS: number;
@@ -198,8 +223,11 @@ export class ThreadedFlowCsvWriter {
      * which computes their numeric features ({@link FeatureFinalizer}).
      */
     private readonly deferred: MeterOptions | null = null,
-    /** For tests: another worker script, and another {@link START_TIMEOUT_S}. */
-    testing: { workerUrl?: URL; startTimeoutS?: number } = {},
+    /**
+     * `consumer`: the rows go there instead of CSV (see {@link RowConsumer}; with it, `featureNames`, `textNames` and
+     * `layout` still say what the meter computes). For tests: another worker script, another {@link START_TIMEOUT_S}.
+     */
+    options: { consumer?: RowConsumer; workerUrl?: URL; startTimeoutS?: number } = {},
   ) {
     sink.flush();
     this.featureIndex = Int32Array.from(layout.featureIndices ?? featureNames.map((_, i) => i));
@@ -219,7 +247,8 @@ export class ThreadedFlowCsvWriter {
     this.textWidth = textNames.length + (withLabel ? 1 : 0);
     for (let i = 0; i < this.textWidth * RECENT; i++) { this.recentText.push(undefined); this.recentCode.push(0); }
     for (let i = 0; i < this.textWidth; i++) this.recentNext.push(0);
-    this.startTimeoutS = testing.startTimeoutS ?? START_TIMEOUT_S;
+    this.startTimeoutS = options.startTimeoutS ?? START_TIMEOUT_S;
+    const consumer = options.consumer ?? null;
     const control = new SharedArrayBuffer(12), error = new SharedArrayBuffer(ERROR_BYTES);
     this.control = new Int32Array(control);
     this.errorText = new Uint8Array(error);
@@ -235,14 +264,14 @@ export class ThreadedFlowCsvWriter {
     this.features = new Float64Array(features);
     this.text = new Int32Array(text);
     const init: CsvThreadInit = deferred
-      ? { fd: sink.fd, path: sink.path, featureNames, textNames, withLabel, layout, deferred, textRecords, slots: slotRing, ids, features, text, control, error }
+      ? { fd: sink.fd, path: sink.path, featureNames, textNames, withLabel, layout, deferred, textRecords, slots: slotRing, ids, features, text, control, error, consumer }
       : {
         fd: sink.fd, path: sink.path, featureNames: Array.from(this.featureIndex, (i) => featureNames[i]), textNames, withLabel,
-        layout: { ...layout, featureIndices: undefined }, deferred: null, textRecords: [], slots: slotRing, ids, features, text, control, error,
+        layout: { ...layout, featureIndices: undefined }, deferred: null, textRecords: [], slots: slotRing, ids, features, text, control, error, consumer,
       };
-    this.worker = new Worker(testing.workerUrl ?? new URL('./csv-thread-worker.js', import.meta.url), { workerData: init });
-    this.finished = new Promise<void>((resolve, reject) => {
-      this.worker.on('message', (m: { done?: boolean }) => { if (m.done) resolve(); });
+    this.worker = new Worker(options.workerUrl ?? new URL('./csv-thread-worker.js', import.meta.url), { workerData: init });
+    this.finished = new Promise<unknown>((resolve, reject) => {
+      this.worker.on('message', (m: { done?: boolean; result?: unknown }) => { if (m.done) resolve(m.result); });
       this.worker.on('error', reject);
       this.worker.on('exit', (code) => { if (code !== 0) reject(new OutputError(sink.path, `formatting thread stopped (exit code ${code})`)); });
     });
@@ -389,19 +418,22 @@ export class ThreadedFlowCsvWriter {
 
   /**
    * Sends the last rows and waits until the worker has written everything (the caller then closes the sink).
+   * @returns what the {@link RowConsumer}'s writer returned from `finish()` (undefined for CSV rows)
    * @throws OutputError on a write error
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  async close(): Promise<unknown> {
+    if (this.closed) return undefined;
     this.send();
     this.closed = true;
     this.worker.postMessage({ end: true });
+    let result: unknown;
     try {
-      await this.finished;
+      result = await this.finished;
     } finally {
       await this.worker.terminate();
     }
     this.checkError();
+    return result;
   }
 
   /** Stops the worker without waiting for queued rows (the caller aborts the sink). */
