@@ -28,6 +28,7 @@ import type { FinishedFlow, SharedFlowRecords } from '../features/meter.js';
 import { FeatureFinalizer } from '../features/finalize.js';
 import type { MeterOptions } from '../features/meter.js';
 import { FLOW_ID_WIDTH } from '../features/meter.js';
+import type { FlowIdsView } from '../features/meter.js';
 import type { CsvFlowRow, CsvLayout } from './csv.js';
 import { OutputError, type OutputSink } from './output.js';
 
@@ -104,8 +105,11 @@ export interface CsvThreadInit {
  * {@link RowConsumer} module makes.
  */
 export interface FlowRowWriter {
-  /** One flow: identifiers, features in registry order from `featureOffset`, text columns; its label if any. */
-  write(row: CsvFlowRow, label?: string): void;
+  /**
+   * One flow: identifiers (also as `flowId` and `timestamp` text), features from `featureOffset` (registry order; only
+   * the layout's `featureIndices` when the meter does not defer its features), text columns; its label if any.
+   */
+  write(row: CsvFlowRow & Pick<FlowIdsView, 'flowId' | 'timestamp'>, label?: string): void;
   /** After the last row, before the sink closes: a structured-cloneable result for the main thread, if any. */
   finish?(): unknown;
 }

@@ -1,5 +1,5 @@
 /**
- * `flowsift score CAPTURE... --model DIR [-o FILE] [--json] [--threshold T]`: predict every flow as it
+ * `flowsift score CAPTURE... --model DIR [-o FILE] [--json] [--threshold T] [--threads N]`: predict every flow as it
  * finishes (streaming: flows are not held in memory) and report the ones not predicted BENIGN.
  *
  * Trees score each flow as it ends; with `--threads 1` (the default for large inputs, as `extract` decides) on the
@@ -46,8 +46,8 @@ const BATCH_DELAY_MS = 1000;
 
 /**
  * Whether `score` predicts and writes on a second thread: with a tree model (TensorFlow.js models score in batches on
- * the main thread), `--threads` ≥ 1, or by default as `extract` decides for one capture (a second core and inputs of
- * at least 32 MiB). The features are then computed from the meter's records, predicted and written there.
+ * the main thread), `--threads` ≥ 1, or by default as `extract` decides (a second core and captures of at least
+ * 32 MiB in all). The features are then computed from the meter's records, predicted and written there.
  * @throws UsageError for a bad `--threads`
  */
 function scoreThreaded(o: Record<string, unknown>, captures: readonly string[], batched: boolean): boolean {
