@@ -74,6 +74,7 @@ export function registerScore(program: Command): void {
     const registry = createFeatureSet().features.map((f) => f.name);
     const pipeline = new ModelPipeline(bundle);
     applyThresholdOption(pipeline, o); // the stored alert threshold unless --threshold replaces it
+    pipeline.bind(registry); // a model whose features the meter does not compute fails here, on either path
     const all = o.all === true;
     const toFile = o.output !== undefined;
     const format: ScoreFormat = o.json === true ? 'json' : toFile ? 'csv' : 'text';
