@@ -467,6 +467,24 @@ describe('flow table helpers', () => {
     expect(isFlowTable(join(tmp, 'missing-file'))).toBe(false);
   });
 
+  it("a table's start times are parseTableTimestamp's, row by row, whatever the form (the per-second cache of the ISO form included)", async () => {
+    const times = [
+      '2026-11-22T03:05:53.000001Z', '2026-11-22T03:05:53.999999Z', '2026-11-22T03:05:53.123456Z', // one second, cached
+      '2026-11-22T03:05:54.000000Z', '2026-11-22T03:05:53.500000Z', // the next second, then back
+      '2026-02-30T00:00:00.000001Z', '2026-02-30T00:00:00.000002Z', // an impossible date: NaN both times
+      '2026-11-22T03:05:53.00000aZ', '2026-11-22T03:05:53.-00001Z', '2026-11-22 03:05:53.123456Z', // not the fast form
+      '2026-11-22T03:05:53.123456z', '2026-11-22T03:05:53.1234567Z', '2026-11-22T03:05:53Z', '22/11/2026 03:05:53 AM',
+      '1795315467.5', '', '2026-11-22T03:05:53.654321Z', '1969-12-31T23:59:59.999999Z', '9999-12-31T23:59:59.999999Z',
+    ];
+    const lines = times.map((t, i) => `a,10.0.0.1,1,10.0.0.2,2,6,${t},${i},3,BENIGN`);
+    const p = file('times.csv', `Flow ID,Src IP,Src Port,Dst IP,Dst Port,Protocol,Timestamp,Flow Duration,Total Fwd Packet,Label\n${lines.join('\n')}\n`);
+    for (const offset of [0, -180]) {
+      const r = await readFlowTable(p, { utcOffsetMinutes: offset });
+      expect(Array.from(r.firstSeenUs.subarray(0, times.length))).toEqual(times.map((t) => parseTableTimestamp(t, offset)));
+    }
+    expect(parseTableTimestamp(times[1]!) - parseTableTimestamp(times[0]!)).toBe(999998);
+  });
+
   it('parseTableTimestamp: flowsift ISO, CIC day-first with and without seconds and AM/PM, epoch numbers', () => {
     const utc = (...a: [number, number, number, number, number, number]): number => Date.UTC(...a) * 1000;
     expect(parseTableTimestamp('2026-11-22T03:05:53.123456Z')).toBe(utc(2026, 10, 22, 3, 5, 53) + 123456);

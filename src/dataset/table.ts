@@ -188,6 +188,34 @@ export function parseTableTimestamp(text: string, utcOffsetMinutes = 0): number 
   return NaN;
 }
 
+/**
+ * {@link parseTableTimestamp} for the rows of one table, with the same results: flowsift's own form
+ * (`2026-11-22T03:05:53.123456Z`, 27 characters) is read as its whole second, parsed once per distinct second, plus
+ * the six digits of µs. Consecutive flows of a table mostly start within the same second, and the full parse (regular
+ * expression, Date.UTC) was ~8 % of reading the benchmark capture's table.
+ * @param utcOffsetMinutes as {@link parseTableTimestamp}'s
+ */
+function timestampReader(utcOffsetMinutes: number): (text: string) => number {
+  let second = '', secondUs = NaN;
+  return (text) => {
+    if (text.length === 27 && text.charCodeAt(19) === 46 /* . */ && text.charCodeAt(26) === 90 /* Z */) {
+      let us = 0;
+      for (let i = 20; i < 26; i++) {
+        const c = text.charCodeAt(i) - 48;
+        if (c < 0 || c > 9) return parseTableTimestamp(text, utcOffsetMinutes);
+        us = us * 10 + c;
+      }
+      const head = text.slice(0, 20);
+      if (head !== second) {
+        second = head;
+        secondUs = parseTableTimestamp(`${head}000000Z`, utcOffsetMinutes);
+      }
+      return secondUs + us;
+    }
+    return parseTableTimestamp(text, utcOffsetMinutes);
+  };
+}
+
 /** µs since the epoch of a civil date and time at `offsetMinutes` from UTC; NaN for an impossible date. */
 function civilToUs(y: number, mo: number, d: number, h: number, mi: number, s: number, frac: string | undefined, offsetMinutes: number): number {
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return NaN;
@@ -458,6 +486,7 @@ async function readRows(
   const badIds = new Map<string, number>();
   let badTime = 0, badTimeFirst = '', badTimeLine = 0;
   let lastTimeText = '', lastTimeUs = NaN;
+  const readTime = timestampReader(offset);
   let rows = 0;
 
   const idInt = (i: number, max: number, what: string, rec: string[]): number => {
@@ -504,7 +533,7 @@ async function readRows(
       const s = rec[id.timestamp];
       if (s !== lastTimeText) {
         lastTimeText = s;
-        lastTimeUs = parseTableTimestamp(s, offset);
+        lastTimeUs = readTime(s);
       }
       row.firstSeenUs = lastTimeUs;
       if (lastTimeUs !== lastTimeUs && s.trim() !== '') {
