@@ -435,6 +435,17 @@ describe('flow table errors: one line each, naming the file (and line, column)',
     const q = file('nan2017.csv', ' Flow Duration, Total Fwd Packets\n1,x\n');
     await expectError(readFlowTable(q), `${q}:2: column 'Total Fwd Packets' (Total Fwd Packet), field 2: not a number: 'x'`);
   });
+  it('cells and names in messages: control characters escaped, at most 40 characters (a binary file cannot drive the terminal)', async () => {
+    const p = file('esc.csv', good + row('5') + row('1\x1b[31mred'));
+    await expectError(readFlowTable(p), `${p}:3: column 'Flow Duration', field 8: not a number: '1\\x1b[31mred'`);
+    // 300 bytes of every value but line breaks, quotes and commas, as the first column's name.
+    const bin = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37 + 11) % 256).map((b) => ([10, 13, 34, 44].includes(b) ? 45 : b)));
+    const q = file('binary.csv', Buffer.concat([bin, Buffer.from(',x\n1,2\n')]));
+    const e = await readFlowTable(q).then(() => null, (x: unknown) => x as TableError);
+    expect(e).toBeInstanceOf(TableError);
+    expect(e!.message).toMatch(/^.*binary\.csv:1: no flow feature column: the header names '[^']{1,200}…', 'x'; expected/);
+    expect(e!.message).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
+  });
   it('a row with a wrong number of fields', async () => {
     const p = file('short.csv', `${good}${row('5')}a,10.0.0.1,1\n`);
     await expectError(readFlowTable(p), `${p}:3: expected 10 fields as in the header, found 3`);

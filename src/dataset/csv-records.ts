@@ -165,7 +165,7 @@ export class CsvRecordParser {
   /** Keeps `rest` (an unfinished record) for the next call. */
   private holdAll(rest: string): void {
     if (rest.length > this.maxRecordChars) {
-      throw new CsvSyntaxError(`a record longer than ${this.maxRecordChars.toLocaleString('en-US')} characters (a quote never closed?)`, this.line);
+      throw new CsvSyntaxError(`a record longer than ${this.maxRecordChars.toLocaleString('en-US')} characters (a quote never closed, or no line breaks: not CSV text?)`, this.line);
     }
     this.carry = rest;
   }

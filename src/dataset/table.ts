@@ -189,6 +189,15 @@ export function parseTableTimestamp(text: string, utcOffsetMinutes = 0): number 
 }
 
 /**
+ * A cell or column name as an error message shows it: at most 40 characters (then `…`), control characters (C0, DEL,
+ * C1) as `\xNN`, so that a binary file read as a table cannot put terminal control sequences in the message.
+ */
+function excerpt(s: string): string {
+  const cut = s.length > 40 ? `${s.slice(0, 40)}…` : s;
+  return cut.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
  * {@link parseTableTimestamp} for the rows of one table, with the same results: flowsift's own form
  * (`2026-11-22T03:05:53.123456Z`, 27 characters) is read as its whole second, parsed once per distinct second, plus
  * the six digits of µs. Consecutive flows of a table mostly start within the same second, and the full parse (regular
@@ -371,7 +380,7 @@ function resolveHeader(
   if (!known) {
     const numeric = header.filter((h) => h.trim() !== '' && Number.isFinite(Number(h))).length;
     if (numeric * 2 >= header.length) throw new TableError(path, 'no header: the first line holds values, not column names (flowsift and CICFlowMeter tables start with a header)', line);
-    throw new TableError(path, `no flow feature column: the header names ${shown.slice(0, 6).map((s) => `'${s}'`).join(', ')}${shown.length > 6 ? ', …' : ''}; expected flowsift's or CICFlowMeter's column names (docs/features.md)`, line);
+    throw new TableError(path, `no flow feature column: the header names ${shown.slice(0, 6).map((s) => `'${excerpt(s)}'`).join(', ')}${shown.length > 6 ? ', …' : ''}; expected flowsift's or CICFlowMeter's column names (docs/features.md)`, line);
   }
 
   let names: string[];
@@ -521,7 +530,7 @@ async function readRows(
         nonFinite[j]++;
       } else {
         const col = summary.featureColumns[j][0];
-        throw new TableError(path, `column '${col}'${col !== records.names[j] ? ` (${records.names[j]})` : ''}, field ${featureCol[j] + 1}: not a number: '${s.length > 40 ? `${s.slice(0, 40)}…` : s}'`, line, col);
+        throw new TableError(path, `column '${col}'${col !== records.names[j] ? ` (${records.names[j]})` : ''}, field ${featureCol[j] + 1}: not a number: '${excerpt(s)}'`, line, col);
       }
     }
     row.srcIp = id.srcIp >= 0 ? internText(rec[id.srcIp].trim()) : '';
