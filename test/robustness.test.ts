@@ -229,6 +229,7 @@ describe('bad label files: one line naming the file and line, exit 1, no output 
     ['overlapping rules', 'label,ip,start,end\nDoS,10.77.0.67,10,20\nPortScan,10.77.0.67,15,30\n', /overlapping\.csv:3: rule overlaps the rule on line 2 for 10\.77\.0\.67 with another label \(DoS vs PortScan\)/],
     ['ragged row', 'label,ip,start,end\nDoS,10.77.0.67,1\n', /ragged\.csv:2: expected 4 fields, found 3/],
     ['not CSV', 'label,ip,start,end\n"DoS,10.77.0.67,1,2\n', /notcsv\.csv(:\d+)?: not valid CSV/],
+    ['control characters', 'label,ip,start,end\nDoS,10.77.0.\x1b[31m67,1,2\n', /control\.csv:2: not an IP address: '10\.77\.0\.\\x1b\[31m67'$/],
     ['empty file', '', /empty\.csv: empty label file/],
   ];
   it.each(cases)('%s', (name, text, pattern) => {

@@ -31,3 +31,13 @@ export class TableError extends Error {
     this.stack = `TableError: ${this.message}`;
   }
 }
+
+/**
+ * A cell or column name as an error message shows it: at most 40 characters (then `…`), control characters (C0, DEL,
+ * C1) as `\xNN`, so that a binary file read as a flow table or label file cannot put terminal control sequences in
+ * the message.
+ */
+export function excerpt(s: string): string {
+  const cut = s.length > 40 ? `${s.slice(0, 40)}…` : s;
+  return cut.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

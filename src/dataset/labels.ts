@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { formatAddress, parseAddress } from '../flow/key.js';
-import { DatasetError } from './errors.js';
+import { DatasetError, excerpt } from './errors.js';
 
 /** The label of flows no rule matches. */
 export const BENIGN = 'BENIGN';
@@ -139,7 +139,7 @@ export class RuleLabeller implements Labeller {
     const unknown = header.filter((h) => !want.includes(h));
     const missing = want.filter((w) => !header.includes(w));
     if (unknown.length || missing.length || header.length !== 4) {
-      throw new DatasetError(file, `header must be label,ip,start,end${missing.length ? `; missing ${missing.join(', ')}` : ''}${unknown.length ? `; unknown column(s) ${unknown.join(', ')}` : ''}`, records[0].info.lines);
+      throw new DatasetError(file, `header must be label,ip,start,end${missing.length ? `; missing ${missing.join(', ')}` : ''}${unknown.length ? `; unknown column(s) ${unknown.slice(0, 6).map(excerpt).join(', ')}${unknown.length > 6 ? ', …' : ''}` : ''}`, records[0].info.lines);
     }
     const col = Object.fromEntries(want.map((w) => [w, header.indexOf(w)])) as Record<string, number>;
     const rules: LabelRule[] = [];
@@ -150,10 +150,10 @@ export class RuleLabeller implements Labeller {
       const label = record[col.label];
       if (!label) throw new DatasetError(file, 'empty label', line);
       const v = parseAddress(record[col.ip], words);
-      if (v === 0) throw new DatasetError(file, `not an IP address: '${record[col.ip]}'`, line);
+      if (v === 0) throw new DatasetError(file, `not an IP address: '${excerpt(record[col.ip])}'`, line);
       const s = parseEpoch(record[col.start]), e = parseEpoch(record[col.end]);
-      if (!s) throw new DatasetError(file, `start is not epoch seconds: '${record[col.start]}'`, line);
-      if (!e) throw new DatasetError(file, `end is not epoch seconds: '${record[col.end]}'`, line);
+      if (!s) throw new DatasetError(file, `start is not epoch seconds: '${excerpt(record[col.start])}'`, line);
+      if (!e) throw new DatasetError(file, `end is not epoch seconds: '${excerpt(record[col.end])}'`, line);
       if (cmpTime(s.sec, s.nsec, e.sec, e.nsec) > 0) throw new DatasetError(file, 'start is after end', line);
       rules.push({ label, ip: formatAddress(words, 0, v), startSec: s.sec, startNsec: s.nsec, endSec: e.sec, endNsec: e.nsec, line });
     }

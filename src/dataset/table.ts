@@ -47,7 +47,7 @@ import type { CsvBatch } from './csv-records.js';
 import { columnKey, columnResolver, COLUMN_SOURCE_NAMES } from './cic-columns.js';
 import type { ColumnRole, ColumnSource, IdentifierKey } from './cic-columns.js';
 import { FlowRecords } from './collect.js';
-import { TableError } from './errors.js';
+import { excerpt, TableError } from './errors.js';
 import { BENIGN } from './labels.js';
 
 /** Options of {@link readFlowTable}. */
@@ -186,15 +186,6 @@ export function parseTableTimestamp(text: string, utcOffsetMinutes = 0): number 
     return Math.floor(us);
   }
   return NaN;
-}
-
-/**
- * A cell or column name as an error message shows it: at most 40 characters (then `…`), control characters (C0, DEL,
- * C1) as `\xNN`, so that a binary file read as a table cannot put terminal control sequences in the message.
- */
-function excerpt(s: string): string {
-  const cut = s.length > 40 ? `${s.slice(0, 40)}…` : s;
-  return cut.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /**
