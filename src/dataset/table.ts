@@ -49,6 +49,7 @@ import type { ColumnRole, ColumnSource, IdentifierKey } from './cic-columns.js';
 import { FlowRecords } from './collect.js';
 import { excerpt, TableError } from './errors.js';
 import { BENIGN } from './labels.js';
+import { groupDigits } from './format.js';
 
 /** Options of {@link readFlowTable}. */
 export interface ReadFlowTableOptions {
@@ -570,25 +571,25 @@ async function readRows(
     if (nonFinite[j] === 0) continue;
     total += nonFinite[j];
     summary.nonFinite[records.names[j]] = nonFinite[j];
-    parts.push(`${records.names[j]} ${nonFinite[j].toLocaleString('en-US')}`);
+    parts.push(`${records.names[j]} ${groupDigits(nonFinite[j])}`);
   }
   summary.nonFiniteCells = total;
   if (rows === 0) w.push(`${path}: no rows after the header`);
-  if (total) w.push(`${path}: ${total.toLocaleString('en-US')} Infinity/NaN/empty feature cell(s) read as 0: ${parts.join(', ')}`);
+  if (total) w.push(`${path}: ${groupDigits(total)} Infinity/NaN/empty feature cell(s) read as 0: ${parts.join(', ')}`);
   if (labelRewrites.size) {
-    w.push(`${path}: label(s) normalized: ${[...labelRewrites].map(([k2, n]) => `${k2} (${n.toLocaleString('en-US')} rows)`).join(', ')}`);
+    w.push(`${path}: label(s) normalized: ${[...labelRewrites].map(([k2, n]) => `${k2} (${groupDigits(n)} rows)`).join(', ')}`);
   }
   if (badTime) {
-    w.push(`${path}: ${badTime.toLocaleString('en-US')} Timestamp value(s) not understood (first '${badTimeFirst}' on line ${badTimeLine}); their start time is unknown`);
+    w.push(`${path}: ${groupDigits(badTime)} Timestamp value(s) not understood (first '${badTimeFirst}' on line ${badTimeLine}); their start time is unknown`);
   }
   if (badIds.size) {
-    w.push(`${path}: identifier value(s) not understood, read as 0: ${[...badIds].map(([c, n]) => `${c} ${n.toLocaleString('en-US')}`).join(', ')}`);
+    w.push(`${path}: identifier value(s) not understood, read as 0: ${[...badIds].map(([c, n]) => `${c} ${groupDigits(n)}`).join(', ')}`);
   }
 }
 
 /** One line describing what a table gave (for the CLI's summary on stderr). */
 export function tableSummaryLine(s: TableSummary): string {
-  const rate = Math.round(s.rows / Math.max(s.seconds, 1e-9)).toLocaleString('en-US');
-  return `${s.path}: ${s.rows.toLocaleString('en-US')} flows, ${s.featureColumns.length} feature columns (${s.format} names)`
+  const rate = groupDigits(Math.round(s.rows / Math.max(s.seconds, 1e-9)));
+  return `${s.path}: ${groupDigits(s.rows)} flows, ${s.featureColumns.length} feature columns (${s.format} names)`
     + `${s.hasLabels ? ', labelled' : ''}, ${s.seconds.toFixed(2)} s (${rate} rows/s)`;
 }

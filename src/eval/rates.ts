@@ -11,6 +11,7 @@
  */
 import { BENIGN } from '../dataset/labels.js';
 import { comparePyStrings } from './pyformat.js';
+import { groupDigits } from '../dataset/format.js';
 
 /** Flows, flagged flows and their share for one group of true labels. */
 export interface AttackClassRates {
@@ -93,7 +94,7 @@ export function alertRates(yTrue: readonly string[], yPred: readonly string[], b
 
 /** `12/3,456 = 0.0035`: a count ratio and its value with 4 decimals. */
 function ratio(num: number, den: number): string {
-  return `${num.toLocaleString('en-US')}/${den.toLocaleString('en-US')} = ${(num / den).toFixed(4)}`;
+  return `${groupDigits(num)}/${groupDigits(den)} = ${(num / den).toFixed(4)}`;
 }
 
 /**
@@ -107,14 +108,14 @@ export function formatAlertRates(r: AlertRates, opts: { recall?: boolean } = {})
   if (r.benignFlows > 0) {
     lines.push(`false-positive rate: ${ratio(r.falsePositives, r.benignFlows)} (${BENIGN} flows flagged)`);
     const fired = Object.entries(r.fired);
-    lines.push(fired.length ? `  fired: ${fired.map(([c, n]) => `${c} ${n.toLocaleString('en-US')}`).join(', ')}` : '  fired: none');
+    lines.push(fired.length ? `  fired: ${fired.map(([c, n]) => `${c} ${groupDigits(n)}`).join(', ')}` : '  fired: none');
   }
   if (r.attackFlows > 0) {
     lines.push(`detection rate: ${ratio(r.detected, r.attackFlows)} (attack flows flagged as any attack class)`);
     const per = Object.entries(r.perClass);
     const width = Math.max(...per.map(([l]) => l.length));
     for (const [l, c] of per) {
-      lines.push(`  ${l.padEnd(width)}  ${c.flows.toLocaleString('en-US').padStart(9)} flows  detected ${c.detectionRate.toFixed(4)}${opts.recall === false ? '' : `  recall ${c.recall.toFixed(4)}`}`);
+      lines.push(`  ${l.padEnd(width)}  ${groupDigits(c.flows).padStart(9)} flows  detected ${c.detectionRate.toFixed(4)}${opts.recall === false ? '' : `  recall ${c.recall.toFixed(4)}`}`);
     }
   }
   return lines;

@@ -19,6 +19,7 @@ import { createMatrix } from '../../model/matrix.js';
 import { nextDown } from '../../model/threshold.js';
 import { UsageError } from '../errors.js';
 import { addInputOption, addMeterOptions, loadInputs, sourceOfRows } from '../inputs.js';
+import { groupDigits } from '../../dataset/format.js';
 
 /** Parses `--threshold` (a finite number ≥ 0). @throws UsageError */
 export function thresholdOption(text: unknown): number {
@@ -54,7 +55,7 @@ export function decisionLine(bundle: ModelBundle, pipeline: ModelPipeline, overr
   const what = pipeline.model.algo === 'autoencoder' ? 'reconstruction error' : `1 − P(${BENIGN})`;
   const a = bundle.alert;
   const origin = override !== undefined ? '--threshold'
-    : a ? `stored: target FPR ${a.targetFpr}, ${a.heldOutFlagged.toLocaleString('en-US')}/${a.heldOutFlows.toLocaleString('en-US')} = ${a.heldOutFpr.toFixed(4)} on held-out ${BENIGN} flows`
+    : a ? `stored: target FPR ${a.targetFpr}, ${groupDigits(a.heldOutFlagged)}/${groupDigits(a.heldOutFlows)} = ${a.heldOutFpr.toFixed(4)} on held-out ${BENIGN} flows`
       : 'stored';
   // A calibrated threshold is the double just above the boundary score: say "> boundary", the readable form.
   const rule = override === undefined && a && t > 0 ? `> ${nextDown(t)}` : `≥ ${t}`;
@@ -140,8 +141,8 @@ export function registerEvaluate(program: Command): void {
     if (unknownRows > 0) {
       const by = new Map<string, number>();
       for (let r = 0; r < yPred.length; r++) if (yPred[r] === UNKNOWN) by.set(yTrue[r]!, (by.get(yTrue[r]!) ?? 0) + 1);
-      const parts = [...by].sort((a, b) => b[1] - a[1]).map(([l, n]) => `${l} ${n.toLocaleString('en-US')}`);
-      process.stdout.write(`\n${UNKNOWN}: ${unknownRows.toLocaleString('en-US')} flows unlike every training class (open-set guard), counted as misses above; true labels: ${parts.join(', ')}\n`);
+      const parts = [...by].sort((a, b) => b[1] - a[1]).map(([l, n]) => `${l} ${groupDigits(n)}`);
+      process.stdout.write(`\n${UNKNOWN}: ${groupDigits(unknownRows)} flows unlike every training class (open-set guard), counted as misses above; true labels: ${parts.join(', ')}\n`);
     }
     const cm = formatConfusionMatrix(confusionMatrix(yTrue, yPred));
     process.stdout.write(`\n${cm}${cm.endsWith('\n') ? '' : '\n'}`);
@@ -155,7 +156,7 @@ export function registerEvaluate(program: Command): void {
         `ROC AUC (attack vs ${BENIGN}) ${f(ranking.roc_auc)}`,
         `PR AUC  (average precision) ${f(ranking.pr_auc)}`,
         'flagged as ANOMALY per true label:',
-        ...Object.entries(rates).map(([l, r]) => `  ${l.padEnd(width)}  ${r.flagged.toLocaleString('en-US').padStart(9)} of ${r.flows.toLocaleString('en-US').padStart(9)}  ${(r.flagged / r.flows).toFixed(4)}`),
+        ...Object.entries(rates).map(([l, r]) => `  ${l.padEnd(width)}  ${groupDigits(r.flagged).padStart(9)} of ${groupDigits(r.flows).padStart(9)}  ${(r.flagged / r.flows).toFixed(4)}`),
         '',
       ].join('\n'));
     }
@@ -163,7 +164,7 @@ export function registerEvaluate(program: Command): void {
     const out = ['', decisionLine(bundle, pipeline, threshold), ...formatAlertRates(rates, recall)];
     if (perSource) {
       for (const s of perSource) {
-        out.push('', `input ${s.input} (${s.labels}): ${s.flows.toLocaleString('en-US')} flows`, ...formatAlertRates(s.rates, recall).map((l) => `  ${l}`));
+        out.push('', `input ${s.input} (${s.labels}): ${groupDigits(s.flows)} flows`, ...formatAlertRates(s.rates, recall).map((l) => `  ${l}`));
       }
     }
     process.stdout.write(`${out.join('\n')}\n`);

@@ -38,6 +38,7 @@ import type { ScoreFormat, ScoreRowOptions, ScoreSummary } from '../../model/sco
 import { addMeterOptions, meterOptions, readCaptures } from '../inputs.js';
 import { applyThresholdOption, THRESHOLD_HELP, thresholdOption } from './evaluate.js';
 import { extractThreads, MAX_THREADS } from './extract.js';
+import { groupDigits } from '../../dataset/format.js';
 
 /** Flows per network call when scoring with a TensorFlow.js model. */
 const BATCH_FLOWS = 4096;
@@ -155,9 +156,9 @@ export function registerScore(program: Command): void {
     const { counts, unknownFrom, total, benignOutside } = summary;
     const flagged = counts.filter(([l]) => l !== BENIGN).reduce((s, [, n]) => s + n, 0);
     const lines = [
-      `${total.toLocaleString('en-US')} flows scored, ${flagged.toLocaleString('en-US')} flagged (not ${BENIGN})`,
-      ...[...counts].sort((a, b) => b[1] - a[1]).map(([l, n]) => `  ${l}: ${n.toLocaleString('en-US')} flows${l === UNKNOWN ? ` (unlike the training flows of the class the model gave them: ${[...unknownFrom].sort((a, b) => b[1] - a[1]).map(([c, m]) => `${c} ${m.toLocaleString('en-US')}`).join(', ')})` : ''}`),
-      ...(benignOutside > 0 ? [`  (${benignOutside.toLocaleString('en-US')} ${BENIGN} flows are out of the training distribution: kept ${BENIGN}, low confidence)`] : []),
+      `${groupDigits(total)} flows scored, ${groupDigits(flagged)} flagged (not ${BENIGN})`,
+      ...[...counts].sort((a, b) => b[1] - a[1]).map(([l, n]) => `  ${l}: ${groupDigits(n)} flows${l === UNKNOWN ? ` (unlike the training flows of the class the model gave them: ${[...unknownFrom].sort((a, b) => b[1] - a[1]).map(([c, m]) => `${c} ${groupDigits(m)}`).join(', ')})` : ''}`),
+      ...(benignOutside > 0 ? [`  (${groupDigits(benignOutside)} ${BENIGN} flows are out of the training distribution: kept ${BENIGN}, low confidence)`] : []),
     ];
     const text = `${lines.join('\n')}\n`;
     if (format === 'text') process.stdout.write(text); else process.stderr.write(text);

@@ -34,6 +34,7 @@ import type { AutoencoderDetector } from '../../model/autoencoder.js';
 import { addInputOption, addMeterOptions, loadInputs, featureList, labelCounts } from '../inputs.js';
 import { VERSION } from '../version.js';
 import { OpenSetGuard } from '../../model/openset.js';
+import { groupDigits } from '../../dataset/format.js';
 
 /** Parses a positive integer option. @throws UsageError */
 export function positiveInt(name: string, text: unknown): number {
@@ -101,7 +102,7 @@ export function registerTrain(program: Command): void {
     let holdout: FlowRecords | null = null;
     if (testSplit !== undefined) {
       const parts = splitRows(records, testSplit, o.split as SplitMode, seed);
-      process.stdout.write(`split: ${parts.test.length.toLocaleString('en-US')} of ${records.rows.toLocaleString('en-US')} flows held out for testing (${o.split === 'time' ? 'time-ordered: the latest flows of each input file' : `stratified by class, seed ${seed}`}); training on ${parts.train.length.toLocaleString('en-US')}\n`);
+      process.stdout.write(`split: ${groupDigits(parts.test.length)} of ${groupDigits(records.rows)} flows held out for testing (${o.split === 'time' ? 'time-ordered: the latest flows of each input file' : `stratified by class, seed ${seed}`}); training on ${groupDigits(parts.train.length)}\n`);
       holdout = records.subset(parts.test);
       records = records.subset(parts.train);
     }
@@ -118,7 +119,7 @@ export function registerTrain(program: Command): void {
       calibration = records.subset(parts.held);
       records = records.subset(parts.rest);
       const how = byCapture ? `whole captures: ${byCapture.groups} of the ${byCapture.groupsOfClass} with ${BENIGN} flows` : 'single flows';
-      process.stdout.write(`calibration: ${calibration.rows.toLocaleString('en-US')} of ${nBenign.toLocaleString('en-US')} ${BENIGN} training flows held out for the alert threshold (${how}, seed ${seed}); fitting on ${records.rows.toLocaleString('en-US')}\n`);
+      process.stdout.write(`calibration: ${groupDigits(calibration.rows)} of ${groupDigits(nBenign)} ${BENIGN} training flows held out for the alert threshold (${how}, seed ${seed}); fitting on ${groupDigits(records.rows)}\n`);
     }
     const counts = labelCounts(records.labels);
     const classNames = counts.map(([l]) => l);
@@ -185,7 +186,7 @@ export function registerTrain(program: Command): void {
     });
 
     const lines = [
-      `trained ${ALGO_NAMES[algo]} on ${records.rows.toLocaleString('en-US')} flows, ${features.length} features`,
+      `trained ${ALGO_NAMES[algo]} on ${groupDigits(records.rows)} flows, ${features.length} features`,
       ...classLines(counts, classWeight !== null),
       `${shape}, training accuracy ${trainAcc.toFixed(4)}`,
       `time: extract ${tExtract.toFixed(2)} s, scale + fit ${tFit.toFixed(2)} s`,
@@ -215,7 +216,7 @@ async function reportHoldout(dir: string, holdout: FlowRecords): Promise<void> {
   const X = createMatrix(holdout.rows, names.length, names, holdout.data.subarray(0, holdout.rows * names.length));
   const pred = new ModelPipeline(bundle).predictLabels(X); // the open-set guard applied (UNKNOWN)
   const rates = formatAlertRates(alertRates(holdout.labels, pred));
-  process.stdout.write(`\nheld-out flows (${holdout.rows.toLocaleString('en-US')}):\n${classificationReport(holdout.labels, pred, { digits: 4 })}\n${rates.join('\n')}\n`);
+  process.stdout.write(`\nheld-out flows (${groupDigits(holdout.rows)}):\n${classificationReport(holdout.labels, pred, { digits: 4 })}\n${rates.join('\n')}\n`);
 }
 
 /** Share of the BENIGN training flows a classifier holds out to calibrate `--target-fpr`'s threshold. */
@@ -234,7 +235,7 @@ function sourcesJSON(loaded: Awaited<ReturnType<typeof loadInputs>>): { sources?
 function classLines(counts: readonly [string, number][], balanced: boolean): string[] {
   const width = Math.max(...counts.map(([c]) => c.length), 5);
   const n = counts.reduce((s, [, c]) => s + c, 0);
-  return counts.map(([c, k]) => `  ${c.padEnd(width)}  ${k.toLocaleString('en-US').padStart(9)} flows${balanced ? `  weight ${(n / (counts.length * k)).toPrecision(4)}` : ''}`);
+  return counts.map(([c, k]) => `  ${c.padEnd(width)}  ${groupDigits(k).padStart(9)} flows${balanced ? `  weight ${(n / (counts.length * k)).toPrecision(4)}` : ''}`);
 }
 
 /** An alert threshold with the summary lines that describe it. */
@@ -250,7 +251,7 @@ function alertFrom(cal: ThresholdCalibration, score: AlertThreshold['score'], sc
     alert: { score, threshold: cal.threshold, targetFpr: cal.targetFpr, heldOutFlows: cal.heldOutFlows, heldOutFlagged: cal.heldOutFlagged, heldOutFpr: cal.heldOutFpr },
     lines: [
       `alert threshold: flag a flow when ${scoreName} > ${cal.boundary} (stored as ≥ ${cal.threshold}), for a false-positive rate ≤ ${cal.targetFpr}`,
-      `  on ${cal.heldOutFlows.toLocaleString('en-US')} held-out ${BENIGN} flows (${what}): ${cal.heldOutFlagged.toLocaleString('en-US')} flagged, FPR ${cal.heldOutFpr.toFixed(4)}`,
+      `  on ${groupDigits(cal.heldOutFlows)} held-out ${BENIGN} flows (${what}): ${groupDigits(cal.heldOutFlagged)} flagged, FPR ${cal.heldOutFpr.toFixed(4)}`,
     ],
   };
 }
@@ -333,7 +334,7 @@ async function trainNetwork(algo: string, captures: string[], o: Record<string, 
       },
     });
     lines = [
-      `trained MLP [${mlp.params.hiddenLayers.join(', ')}] on ${records.rows.toLocaleString('en-US')} flows, ${features.length} features`,
+      `trained MLP [${mlp.params.hiddenLayers.join(', ')}] on ${groupDigits(records.rows)} flows, ${features.length} features`,
       ...perClass,
       `${h.epochs} epochs (weights of epoch ${h.bestEpoch}${h.stoppedEarly ? ', early stop' : ''}), training accuracy ${trainAcc.toFixed(4)}`,
       `time: extract ${tExtract.toFixed(2)} s, scale + fit ${tFit.toFixed(2)} s (TensorFlow.js ${h.backend})`,
@@ -369,7 +370,7 @@ async function trainNetwork(algo: string, captures: string[], o: Record<string, 
       },
     });
     lines = [
-      `trained autoencoder [${det.params.hiddenLayers.join(', ')}] on ${benign.length.toLocaleString('en-US')} ${BENIGN} flows of ${records.rows.toLocaleString('en-US')}, ${features.length} features`,
+      `trained autoencoder [${det.params.hiddenLayers.join(', ')}] on ${groupDigits(benign.length)} ${BENIGN} flows of ${groupDigits(records.rows)}, ${features.length} features`,
       ...perClass,
       ...(alert ? alert.lines : [`threshold ${det.threshold.toPrecision(6)}: the ${cal.quantile} quantile of the reconstruction errors of ${cal.rows} held-out ${BENIGN} flows`]),
       `${h.epochs} epochs (weights of epoch ${h.bestEpoch}${h.stoppedEarly ? ', early stop' : ''})`,
@@ -421,7 +422,7 @@ function mlpImportance(mlp: MLPClassifier, Xs: FeatureMatrix, y: Int32Array, see
   const rows = Array.from(pick, (i) => val[i]!);
   const yv = Int32Array.from(rows, (i) => y[i]!);
   const score = (X: FeatureMatrix): number => accuracy(mlp.predict(X), yv);
-  return runImportance(score, selectRows(Xs, rows), seed, `accuracy drop on ${rows.length.toLocaleString('en-US')} validation flows`, 'accuracy');
+  return runImportance(score, selectRows(Xs, rows), seed, `accuracy drop on ${groupDigits(rows.length)} validation flows`, 'accuracy');
 }
 
 /**
@@ -453,11 +454,11 @@ function autoencoderImportance(
       for (const v of e) sum += v;
       return -sum / e.length;
     };
-    return runImportance(score, X, seed, `mean reconstruction error increase on ${held.length.toLocaleString('en-US')} held-out ${BENIGN} flows`, 'neg_mean_reconstruction_error');
+    return runImportance(score, X, seed, `mean reconstruction error increase on ${groupDigits(held.length)} held-out ${BENIGN} flows`, 'neg_mean_reconstruction_error');
   }
   const y01 = Int32Array.from({ length: X.rows }, (_, i) => (i < held.length ? 0 : 1));
   const score = (m: FeatureMatrix): number => rocAucScore(y01, det.scoreRows(m));
-  return runImportance(score, X, seed, `ROC AUC drop (attack vs ${BENIGN}) on ${held.length.toLocaleString('en-US')} held-out ${BENIGN} + ${att.length.toLocaleString('en-US')} attack flows`, 'roc_auc');
+  return runImportance(score, X, seed, `ROC AUC drop (attack vs ${BENIGN}) on ${groupDigits(held.length)} held-out ${BENIGN} + ${groupDigits(att.length)} attack flows`, 'roc_auc');
 }
 
 /** The summary lines: header, then the top 8 features by mean importance (± std over the repeats). */
@@ -466,7 +467,7 @@ function importanceLines(imp: NetworkImportance | null): string[] {
   const top = imp.ranked.slice(0, 8);
   const baseline = imp.score === 'accuracy' ? `accuracy ${imp.baseline.toFixed(4)}` : imp.score === 'roc_auc' ? `ROC AUC ${imp.baseline.toFixed(4)}` : `mean error ${(-imp.baseline).toPrecision(4)}`;
   return [
-    `top features (permutation importance: ${imp.what} (at most ${IMPORTANCE_MAX_ROWS.toLocaleString('en-US')}), ${IMPORTANCE_REPEATS} repeats, baseline ${baseline}, ${imp.seconds.toFixed(2)} s):`,
+    `top features (permutation importance: ${imp.what} (at most ${groupDigits(IMPORTANCE_MAX_ROWS)}), ${IMPORTANCE_REPEATS} repeats, baseline ${baseline}, ${imp.seconds.toFixed(2)} s):`,
     ...top.map((f) => `  ${f.importance.toFixed(4)} ± ${f.std.toFixed(4)}  ${f.feature}`),
   ];
 }
@@ -498,7 +499,7 @@ function fitOpenSet(Xs: FeatureMatrix, y: Int32Array, classNames: readonly strin
     guard,
     lines: [
       `open-set guard (${((performance.now() - t) / 1000).toFixed(2)} s): a flow predicted as an attack class farther than the class's threshold from its nearest prototype is reported as UNKNOWN; threshold = max(${guard.quantile} quantile of held-out distances, ${guard.floor})`,
-      ...classNames.map((c, i) => `  ${c.padEnd(width)}  ${guard.prototypeCount(i).toLocaleString('en-US').padStart(6)} prototypes  threshold ${guard.threshold(i).toFixed(3)}${guard.guards(i) ? '' : ' (passes: never UNKNOWN)'}`),
+      ...classNames.map((c, i) => `  ${c.padEnd(width)}  ${groupDigits(guard.prototypeCount(i)).padStart(6)} prototypes  threshold ${guard.threshold(i).toFixed(3)}${guard.guards(i) ? '' : ' (passes: never UNKNOWN)'}`),
     ],
   };
 }
