@@ -13,6 +13,7 @@ import { columnResolver, FEATURE_ALIAS_ROWS } from '../src/dataset/cic-columns.j
 import { FlowRecords } from '../src/dataset/collect.js';
 import { FlowCsvWriter } from '../src/dataset/csv.js';
 import { TableError } from '../src/dataset/errors.js';
+import { groupDigits } from '../src/dataset/format.js';
 import { RuleLabeller } from '../src/dataset/labels.js';
 import { OutputSink } from '../src/dataset/output.js';
 import type { FlowTableRecords } from '../src/dataset/table.js';
@@ -494,6 +495,10 @@ describe('flow table helpers', () => {
       expect(Array.from(r.firstSeenUs.subarray(0, times.length))).toEqual(times.map((t) => parseTableTimestamp(t, offset)));
     }
     expect(parseTableTimestamp(times[1]!) - parseTableTimestamp(times[0]!)).toBe(999998);
+  });
+
+  it("groupDigits writes counts as toLocaleString('en-US') does", () => {
+    for (const n of [0, 7, 999, 1000, 25958, 100000, 999999, 1000000, 1234567890, 2 ** 53 - 1]) expect(groupDigits(n)).toBe(n.toLocaleString('en-US'));
   });
 
   it('parseTableTimestamp: flowsift ISO, CIC day-first with and without seconds and AM/PM, epoch numbers', () => {
