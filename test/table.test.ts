@@ -446,6 +446,13 @@ describe('flow table errors: one line each, naming the file (and line, column)',
     expect(e).toBeInstanceOf(TableError);
     expect(e!.message).toMatch(/^.*binary\.csv:1: no flow feature column: the header names '[^']{1,200}…', 'x'; expected/);
     expect(e!.message).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
+    // Warnings too: an unknown column, a time not understood, a rewritten label.
+    const w = file('warn.csv', `Flow Duration,Timestamp,Evil\x1b[31m,Label\n1,soon\x07,x,Web Attack \u0096 XSS\n`);
+    const r = await readFlowTable(w);
+    expect(r.warnings.join('\n')).toContain("unknown column(s) skipped: 'Evil\\x1b[31m'");
+    expect(r.warnings.join('\n')).toContain("(first 'soon\\x07' on line 2)");
+    expect(r.warnings.join('\n')).toContain("'Web Attack \\x96 XSS' → 'Web Attack - XSS' (1 rows)");
+    expect(r.warnings.join('')).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
   });
   it('a row with a wrong number of fields', async () => {
     const p = file('short.csv', `${good}${row('5')}a,10.0.0.1,1\n`);

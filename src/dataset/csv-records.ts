@@ -173,7 +173,7 @@ export class CsvRecordParser {
 }
 
 /** A batch without records. */
-export const EMPTY: CsvBatch = { rows: [], lines: new Int32Array(0) };
+const EMPTY: CsvBatch = { rows: [], lines: new Int32Array(0) };
 
 /** The record delimiter of a text: its first line break, or '' when it has none. */
 function firstLineBreak(text: string): string {

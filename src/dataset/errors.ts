@@ -33,9 +33,9 @@ export class TableError extends Error {
 }
 
 /**
- * A cell or column name as an error message shows it: at most 40 characters (then `…`), control characters (C0, DEL,
- * C1) as `\xNN`, so that a binary file read as a flow table or label file cannot put terminal control sequences in
- * the message.
+ * A cell or column name as an error or warning shows it: at most 40 characters (then `…`), control characters (C0,
+ * DEL, C1) as `\xNN`, so that a binary file read as a flow table or label file cannot put terminal control sequences
+ * in the message. Every cell or name of a file that table.ts and labels.ts put in a message goes through it.
  */
 export function excerpt(s: string): string {
   const cut = s.length > 40 ? `${s.slice(0, 40)}…` : s;

@@ -196,7 +196,7 @@ function checkConflicts(rules: readonly LabelRule[], file: string): void {
   }
   if (worst === null) return;
   const { a, b, duplicate } = worst;
-  if (duplicate) throw new DatasetError(file, `duplicate rule: the same as line ${b.line} (${a.label}, ${a.ip}, same window)`, a.line);
-  throw new DatasetError(file, `rule overlaps the rule on line ${b.line} for ${a.ip} with another label (${b.label} vs ${a.label})`, a.line);
+  if (duplicate) throw new DatasetError(file, `duplicate rule: the same as line ${b.line} (${excerpt(a.label)}, ${a.ip}, same window)`, a.line);
+  throw new DatasetError(file, `rule overlaps the rule on line ${b.line} for ${a.ip} with another label (${excerpt(b.label)} vs ${excerpt(a.label)})`, a.line);
 }
 

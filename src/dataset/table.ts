@@ -354,17 +354,17 @@ function resolveHeader(
       if (byFeature.has(r.feature)) {
         // CICFlowMeter-V3 writes Fwd Header Length twice (without pandas' `.1`): a known copy, not worth a warning.
         const first = shown[byFeature.get(r.feature)!];
-        if (!(r.feature === 'Fwd Header Length' && columnKey(first) === columnKey(shown[i]))) duplicates.push(`'${shown[i]}' (same feature as '${first}')`);
+        if (!(r.feature === 'Fwd Header Length' && columnKey(first) === columnKey(shown[i]))) duplicates.push(`'${excerpt(shown[i])}' (same feature as '${excerpt(first)}')`);
       } else {
         byFeature.set(r.feature, i);
         if (r.source !== 'cicflowmeter4') sources.set(r.source, (sources.get(r.source) ?? 0) + 1);
       }
     } else if (r.kind === 'identifier') {
       if (id[r.key] < 0) id[r.key] = i;
-      else duplicates.push(`'${shown[i]}' (a second ${r.key} column)`);
+      else duplicates.push(`'${excerpt(shown[i])}' (a second ${r.key} column)`);
     } else if (r.kind === 'label') {
       if (labelCol < 0) labelCol = i;
-      else duplicates.push(`'${shown[i]}' (a second Label column)`);
+      else duplicates.push(`'${excerpt(shown[i])}' (a second Label column)`);
     } else if (r.kind === 'unknown') unknown.push(shown[i]);
   });
 
@@ -397,7 +397,7 @@ function resolveHeader(
   if (opts.requireLabels && labelCol < 0) throw new TableError(path, 'no Label column: labels are required (train, evaluate)', line);
 
   const featureCol = Int32Array.from(names, (n) => byFeature.get(n)!);
-  if (unknown.length) warnings.push(`${path}: ${unknown.length} unknown column(s) skipped: ${unknown.map((u) => `'${u}'`).join(', ')}`);
+  if (unknown.length) warnings.push(`${path}: ${unknown.length} unknown column(s) skipped: ${unknown.map((u) => `'${excerpt(u)}'`).join(', ')}`);
   if (duplicates.length) warnings.push(`${path}: duplicate column(s) skipped, the first one read: ${duplicates.join(', ')}`);
   let format = COLUMN_SOURCE_NAMES.cicflowmeter4;
   let best = 0;
@@ -483,7 +483,8 @@ async function readRows(
     return own;
   };
   const labelMap = new Map<string, string>();
-  const labelRewrites = new Map<string, number>();
+  /** Labels rewritten by normalizeLabel: the label as written (trimmed) → what it became, and in how many rows. */
+  const labelRewrites = new Map<string, { to: string; rows: number }>();
   const badIds = new Map<string, number>();
   let badTime = 0, badTimeFirst = '', badTimeLine = 0;
   let lastTimeText = '', lastTimeUs = NaN;
@@ -552,9 +553,11 @@ async function readRows(
         l = opts.rawLabels ? raw.trim() : normalizeLabel(raw);
         labelMap.set(raw, l);
       }
-      if (l !== raw.trim()) {
-        const key = `'${raw.trim()}' → '${l}'`;
-        labelRewrites.set(key, (labelRewrites.get(key) ?? 0) + 1);
+      const trimmed = raw.trim();
+      if (l !== trimmed) {
+        const r = labelRewrites.get(trimmed);
+        if (r) r.rows++;
+        else labelRewrites.set(trimmed, { to: l, rows: 1 });
       }
       if (l === '' && opts.requireLabels) throw new TableError(path, 'empty label: labels are required (train, evaluate)', line, 'Label');
       label = l;
@@ -577,10 +580,10 @@ async function readRows(
   if (rows === 0) w.push(`${path}: no rows after the header`);
   if (total) w.push(`${path}: ${groupDigits(total)} Infinity/NaN/empty feature cell(s) read as 0: ${parts.join(', ')}`);
   if (labelRewrites.size) {
-    w.push(`${path}: label(s) normalized: ${[...labelRewrites].map(([k2, n]) => `${k2} (${groupDigits(n)} rows)`).join(', ')}`);
+    w.push(`${path}: label(s) normalized: ${[...labelRewrites].map(([from, r]) => `'${excerpt(from)}' → '${excerpt(r.to)}' (${groupDigits(r.rows)} rows)`).join(', ')}`);
   }
   if (badTime) {
-    w.push(`${path}: ${groupDigits(badTime)} Timestamp value(s) not understood (first '${badTimeFirst}' on line ${badTimeLine}); their start time is unknown`);
+    w.push(`${path}: ${groupDigits(badTime)} Timestamp value(s) not understood (first '${excerpt(badTimeFirst)}' on line ${badTimeLine}); their start time is unknown`);
   }
   if (badIds.size) {
     w.push(`${path}: identifier value(s) not understood, read as 0: ${[...badIds].map(([c, n]) => `${c} ${groupDigits(n)}`).join(', ')}`);

@@ -178,7 +178,7 @@ export class FinishedFlow {
   /**
    * Writes the flow's identifiers as {@link FLOW_ID_WIDTH} numbers at `out[o …]`: initiator address words (4),
    * responder address words (4), IP version, initiator port, responder port, IP protocol, VLAN id, first packet
-   * time (whole seconds, nanoseconds), end reason. {@link flowIdsText} turns them back into text.
+   * time (whole seconds, nanoseconds), end reason. {@link FlowIdsView} reads them back.
    */
   writeIds(out: Float64Array, o: number): void {
     writeFlowIds(this.table, this.slot, this.reason, out, o);

@@ -12,7 +12,7 @@
  * Protocol, Timestamp as ISO 8601 UTC with µs), Prediction (the reported label), Probability (the model's probability
  * of its class), Confidence (probability × the guard's in-distribution confidence; empty without a guard).
  */
-import type { CsvFlowRow } from '../dataset/csv.js';
+import type { CicIdentifierRow, CsvFlowRow } from '../dataset/csv.js';
 import { csvField, writeCicIdentifiers } from '../dataset/csv.js';
 import type { FlowRowWriter } from '../dataset/csv-thread.js';
 import { BENIGN } from '../dataset/labels.js';
@@ -30,8 +30,7 @@ export const SCORE_COLUMNS = ['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Po
 export type ScoreFormat = 'csv' | 'json' | 'text';
 
 /** A flow as a scored row shows it: a finished flow, or a view of its copied identifiers and features. */
-export type ScoredFlow = Pick<CsvFlowRow, 'srcIp' | 'dstIp' | 'srcIpv4' | 'dstIpv4' | 'srcPort' | 'dstPort' | 'protocol' | 'firstSec' | 'firstNsec'>
-  & { readonly flowId: string; readonly timestamp: string };
+export type ScoredFlow = CicIdentifierRow & { readonly flowId: string; readonly timestamp: string };
 
 /** What a run of {@link ScoreWriter} counted (structured-cloneable). */
 export interface ScoreSummary {

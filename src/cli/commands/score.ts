@@ -72,7 +72,8 @@ export function registerScore(program: Command): void {
     if (o.threshold !== undefined) thresholdOption(o.threshold);
     const modelDir = String(o.model);
     const bundle = await loadBundleAsync(modelDir);
-    const registry = createFeatureSet().features.map((f) => f.name);
+    const set = createFeatureSet();
+    const registry = set.features.map((f) => f.name);
     const pipeline = new ModelPipeline(bundle);
     applyThresholdOption(pipeline, o); // the stored alert threshold unless --threshold replaces it
     pipeline.bind(registry); // a model whose features the meter does not compute fails here, on either path
@@ -90,7 +91,6 @@ export function registerScore(program: Command): void {
       const deferred: MeterOptions = {
         ...meter, deferNumeric: true, deferText: true, shareRecords: true, initialCapacity: sharedTableCapacity(meter.maxFlows ?? Infinity),
       };
-      const set = createFeatureSet();
       const consumer: ScoreRowOptions = { modelDir, threshold: pipeline.threshold, format, all };
       const writer = new ThreadedFlowCsvWriter(sink, registry, set.textColumns.map((c) => c.name), false, {}, undefined, deferred,
         { consumer: { module: SCORE_ROWS_MODULE, options: consumer } });
