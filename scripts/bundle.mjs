@@ -2,7 +2,7 @@
 /**
  * Bundles the compiled CLI (dist/, from `tsc -p tsconfig.build.json`) into dist/bundle/ with esbuild: the entry of
  * bin/flowsift.js (main.js) and the scripts it starts or has imported by URL next to it (csv-thread-worker.js,
- * parallel-extract-worker.js, score-rows.js), their shared code in chunks, npm packages left external. Why: Node 20 resolves and loads each
+ * parallel-extract-worker.js, table-worker.js, score-rows.js), their shared code in chunks, npm packages left external. Why: Node 20 resolves and loads each
  * ES module separately, and loading the CLI's modules from dist/ took ~40 ms more of every run's start-up than from the
  * bundle (`flowsift extract` of an empty capture: 0.20–0.21 s against 0.17 s). Code reached only through import() (TensorFlow.js, model
  * training) stays in chunks of its own, loaded when used.
@@ -19,7 +19,7 @@ const OUT = join(DIST, 'bundle');
 
 rmSync(OUT, { recursive: true, force: true });
 buildSync({
-  entryPoints: ['cli/main.js', 'dataset/csv-thread-worker.js', 'dataset/parallel-extract-worker.js', 'model/score-rows.js'].map((f) => join(DIST, f)),
+  entryPoints: ['cli/main.js', 'dataset/csv-thread-worker.js', 'dataset/parallel-extract-worker.js', 'dataset/table-worker.js', 'model/score-rows.js'].map((f) => join(DIST, f)),
   bundle: true,
   splitting: true,
   format: 'esm',

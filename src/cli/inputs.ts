@@ -5,6 +5,7 @@
  * per input) on stderr.
  */
 import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -16,11 +17,48 @@ import { ConstantLabeller, RuleLabeller } from '../dataset/labels.js';
 import { FlowRecords } from '../dataset/collect.js';
 import { DatasetError } from '../dataset/errors.js';
 import { isFlowTable, readFlowTables, tableSummaryLine } from '../dataset/table.js';
+import { readFlowTablesParallel } from '../dataset/parallel-tables.js';
 import { createFeatureSet, defaultModelFeatures } from '../features/registry.js';
 import { TRAVEL_FEATURES } from '../features/sets.js';
 import { PROFILES, PROFILE_NAMES, isProfileName, profileOptions } from '../flow/profiles.js';
 import { UsageError } from './errors.js';
 import { groupDigits } from '../dataset/format.js';
+
+/** Inputs at least this large (bytes, all captures together) use worker threads by default. */
+export const THREAD_MIN_INPUT_BYTES = 32 << 20;
+
+/** Most worker threads `--threads` accepts. */
+export const MAX_THREADS = 64;
+
+/** Help of `--threads` for train and evaluate. */
+export const TABLE_THREADS_HELP = 'several flow tables: read N at a time on worker threads (rows still in input order); 0 = no threads '
+  + `(default: one per core, at most one per table, when the tables total ${THREAD_MIN_INPUT_BYTES >> 20} MiB or more)`;
+
+/**
+ * Worker threads for `extract` and `score`, and for `train`/`evaluate` reading several flow tables: `--threads N` (0 =
+ * everything on the main thread), else, when the machine has a second core and the regular-file inputs total at least
+ * {@link THREAD_MIN_INPUT_BYTES} (a thread costs ~30 ms to start): one per core (at most one per input) for several
+ * inputs, 1 (a formatting thread) for one.
+ * @throws UsageError for a bad value
+ */
+export function extractThreads(o: Record<string, unknown>, inputs: readonly string[]): number {
+  if (o.threads !== undefined) {
+    const n = Number(o.threads);
+    if (!Number.isInteger(n) || n < 0 || n > MAX_THREADS) throw new UsageError(`--threads must be an integer from 0 to ${MAX_THREADS}, got '${String(o.threads)}'`);
+    return n;
+  }
+  const cores = availableParallelism();
+  if (cores < 2) return 0;
+  let bytes = 0;
+  for (const p of inputs) {
+    try {
+      const st = statSync(p);
+      if (st.isFile()) bytes += st.size;
+    } catch { /* missing: reported by the reader */ }
+  }
+  if (bytes < THREAD_MIN_INPUT_BYTES) return 0;
+  return inputs.length > 1 ? Math.min(cores, inputs.length) : 1;
+}
 
 /**
  * Adds the flow-meter options shared by every command that reads captures. `--profile` selects a set of flow
@@ -324,6 +362,7 @@ export function sourceOfRows(records: FlowRecords, loaded: Pick<LoadedInputs, 's
 export async function loadInputs(
   positional: readonly string[], o: Record<string, unknown>, labelsRequired: boolean, features?: readonly string[],
 ): Promise<LoadedInputs> {
+  if (o.threads !== undefined) extractThreads(o, []); // a bad --threads is an error whatever the inputs
   const inputArgs = Array.isArray(o.input) ? (o.input as string[]) : [];
   if (positional.length === 0 && inputArgs.length === 0) throw new UsageError('no input: give INPUT... and/or --input PATH[:LABEL | :RULES.csv]');
   const args: InputArg[] = [...positional.map((p) => ({ arg: p, path: p, spec: null })), ...inputArgs.map(parseInputArg)];
@@ -357,7 +396,9 @@ export async function loadInputs(
       if (!Number.isInteger(utcOffsetMinutes) || Math.abs(utcOffsetMinutes) > 24 * 60) throw new UsageError(`--utc-offset must be whole minutes, got '${String(o.utcOffset)}'`);
     }
     const paths = expanded.map((a) => a.path);
-    const records = await readFlowTables(paths, { features, requireLabels: labelsRequired, utcOffsetMinutes });
+    const threads = paths.length > 1 ? extractThreads(o, paths) : 0;
+    const tableOpts = { features, requireLabels: labelsRequired, utcOffsetMinutes };
+    const records = threads > 0 ? await readFlowTablesParallel(paths, { ...tableOpts, threads }) : await readFlowTables(paths, tableOpts);
     for (const w of records.warnings) process.stderr.write(`flowsift: warning: ${w}\n`);
     for (const t of records.tables) info(o, tableSummaryLine(t));
     loaded = {

@@ -10,6 +10,55 @@ import type { FinishedFlow } from '../features/meter.js';
  */
 export type FlowRow = Pick<FinishedFlow, 'features' | 'srcIp' | 'dstIp' | 'srcPort' | 'dstPort' | 'protocol' | 'firstSeenUs'>;
 
+/**
+ * Strings as their distinct values and one code per row (`values[codes[r]]` is row r's string). Structured clone
+ * (postMessage) copies every string it meets, repeats included: coded, each distinct identifier or label crosses
+ * between threads once.
+ */
+export interface CodedStrings {
+  values: string[];
+  /** One code per row (only the first `rows` of the part are meaningful). */
+  codes: Int32Array;
+}
+
+/** `a[0, n)` as {@link CodedStrings}. */
+export function encodeStrings(a: readonly string[], n = a.length): CodedStrings {
+  const index = new Map<string, number>();
+  const values: string[] = [];
+  const codes = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    const s = a[r];
+    let c = index.get(s);
+    if (c === undefined) {
+      c = values.length;
+      index.set(s, c);
+      values.push(s);
+    }
+    codes[r] = c;
+  }
+  return { values, codes };
+}
+
+/**
+ * A {@link FlowRecords} of one source as another thread receives it ({@link FlowRecords.toPart},
+ * {@link FlowRecords.appendPart}): the numbers in typed arrays whose buffers are transferred (not copied), the strings
+ * coded. Arrays may be longer than `rows` (their capacity); only the first `rows` (× `names.length` for `data`) count.
+ */
+export interface FlowRecordsPart {
+  names: readonly string[];
+  rows: number;
+  /** Row-major features, `rows × names.length` used. */
+  data: Float64Array;
+  srcIp: CodedStrings;
+  dstIp: CodedStrings;
+  srcPort: Uint16Array;
+  dstPort: Uint16Array;
+  protocol: Uint8Array;
+  /** First packet time, µs since the epoch (NaN when unknown). */
+  firstSeenUs: Float64Array;
+  labels: CodedStrings;
+}
+
 /** Flow records collected from one or more captures. */
 export class FlowRecords {
   rows = 0;
@@ -73,6 +122,49 @@ export class FlowRecords {
     this.source[r] = source;
     this.labels.push(label);
     this.rows = r + 1;
+  }
+
+  /**
+   * These records as a {@link FlowRecordsPart} for `postMessage(part, transfer)`. The typed arrays are this object's
+   * own: after the transfer they are detached here, so the records must not be used afterwards.
+   */
+  toPart(): { part: FlowRecordsPart; transfer: ArrayBuffer[] } {
+    const part: FlowRecordsPart = {
+      names: this.names, rows: this.rows, data: this.data,
+      srcIp: encodeStrings(this.srcIp, this.rows), dstIp: encodeStrings(this.dstIp, this.rows),
+      srcPort: this.srcPort, dstPort: this.dstPort, protocol: this.protocol, firstSeenUs: this.firstSeenUs,
+      labels: encodeStrings(this.labels, this.rows),
+    };
+    const transfer = [part.data, part.srcPort, part.dstPort, part.protocol, part.firstSeenUs, part.srcIp.codes, part.dstIp.codes, part.labels.codes]
+      .map((a) => a.buffer as ArrayBuffer);
+    return { part, transfer };
+  }
+
+  /**
+   * Appends every row of `part` as rows of source `source` (an index from {@link addSource}), in order: the same
+   * records as {@link add} called row by row.
+   * @throws Error when the part's feature names differ from these records'
+   */
+  appendPart(part: FlowRecordsPart, source: number): void {
+    const c = this.names.length, n = part.rows, r0 = this.rows;
+    if (part.names.length !== c || part.names.some((name, i) => name !== this.names[i])) {
+      throw new Error(`flow records part has other feature columns (${part.names.length}) than the records (${c})`);
+    }
+    if (r0 + n > this.srcPort.length) this.grow(Math.max(r0 + n, this.srcPort.length * 2));
+    this.data.set(part.data.subarray(0, n * c), r0 * c);
+    this.srcPort.set(part.srcPort.subarray(0, n), r0);
+    this.dstPort.set(part.dstPort.subarray(0, n), r0);
+    this.protocol.set(part.protocol.subarray(0, n), r0);
+    this.firstSeenUs.set(part.firstSeenUs.subarray(0, n), r0);
+    this.source.fill(source, r0, r0 + n);
+    const decode = (coded: CodedStrings, out: string[]): void => {
+      const { values, codes } = coded;
+      for (let r = 0; r < n; r++) out.push(values[codes[r]]);
+    };
+    decode(part.srcIp, this.srcIp);
+    decode(part.dstIp, this.dstIp);
+    decode(part.labels, this.labels);
+    this.rows = r0 + n;
   }
 
   /**

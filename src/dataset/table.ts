@@ -311,8 +311,11 @@ function openRecords(path: string): RecordStream {
   };
 }
 
-/** Rows a table of `path` probably holds (to size the records once): file size / mean line length of its start. */
-function estimateRows(path: string): number {
+/**
+ * Rows a table of `path` probably holds (to size the records once): file size / mean line length of its start, plus
+ * 10%; 1,024 for a gzip file, a file of fewer than two lines or one that cannot be read.
+ */
+export function estimateRows(path: string): number {
   try {
     const size = statSync(path).size;
     const fd = openSync(path, 'r');
@@ -431,8 +434,29 @@ export async function readFlowTable(path: string, opts: ReadFlowTableOptions = {
 }
 
 /**
+ * The feature names {@link readFlowTables} reads from a list of tables that starts with `path`: `opts.features`, or
+ * those of this table's header. Reads only the header.
+ * @throws TableError as {@link readFlowTables} for this table's header (missing or empty file, no header, no feature
+ *   column, requested columns missing, no Label column when `requireLabels`, invalid CSV at the start)
+ */
+export async function tableFeatureNames(path: string, opts: ReadFlowTableOptions = {}): Promise<string[]> {
+  const set = createFeatureSet();
+  const registryOrder = set.features.map((f) => f.name);
+  const resolve = columnResolver(registryOrder, set.textColumns.map((c) => c.name));
+  const stream = openRecords(path);
+  try {
+    const first = await stream.next();
+    if (!first) throw new TableError(path, 'empty flow table: no header, no rows');
+    return resolveHeader(path, first.rows[0]!, first.lines[0]!, opts.features ?? null, resolve, registryOrder, opts, []).names;
+  } finally {
+    stream.close();
+  }
+}
+
+/**
  * Reads several flow tables into one record set (one source per table). The feature columns are `opts.features`,
- * or those of the first table; every later table must have them.
+ * or those of the first table; every later table must have them. (dataset/parallel-tables.ts reads them on worker
+ * threads into the same records.)
  * @throws TableError as {@link readFlowTable}
  */
 export async function readFlowTables(paths: readonly string[], opts: ReadFlowTableOptions = {}): Promise<FlowTableRecords> {

@@ -18,7 +18,7 @@ import { loadBundleAsync, ModelPipeline, type ModelBundle } from '../../model/bu
 import { createMatrix } from '../../model/matrix.js';
 import { nextDown } from '../../model/threshold.js';
 import { UsageError } from '../errors.js';
-import { addInputOption, addMeterOptions, loadInputs, sourceOfRows } from '../inputs.js';
+import { addInputOption, addMeterOptions, loadInputs, sourceOfRows, TABLE_THREADS_HELP } from '../inputs.js';
 import { groupDigits } from '../../dataset/format.js';
 
 /** Parses `--threshold` (a finite number ≥ 0). @throws UsageError */
@@ -74,6 +74,7 @@ export function registerEvaluate(program: Command): void {
       .option('--threshold <t>', THRESHOLD_HELP)
       .option('--json', 'print one JSON object {accuracy, macro_f1, weighted_f1, classes, confusion_matrix, rates, …}')
       .option('--utc-offset <minutes>', 'flow tables: offset of their zone-less timestamps from UTC (CIC-IDS2017: -180)')
+      .option('--threads <n>', TABLE_THREADS_HELP)
       .option('-q, --quiet', 'no capture summary on stderr'),
     'test',
   )).action(async (captures: string[], o: Record<string, unknown>) => {

@@ -1,7 +1,5 @@
 /** `flowsift extract CAPTURE... [-o FILE] [--label NAME | --labels FILE]`: flows → CSV. */
 import type { Command } from 'commander';
-import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { type CsvLayout, FlowCsvWriter } from '../../dataset/csv.js';
 import { sharedTableCapacity, ThreadedFlowCsvWriter } from '../../dataset/csv-thread.js';
 import { extractFilesInParallel } from '../../dataset/parallel-extract.js';
@@ -11,38 +9,9 @@ import { NFSTREAM_STATS_FEATURES } from '../../features/families/nfstream-stats.
 import { createFeatureSet } from '../../features/registry.js';
 import type { MeterOptions } from '../../features/meter.js';
 import { UsageError } from '../errors.js';
-import { addMeterOptions, info, labellerFrom, meterOptions, readCaptures, summaryLine } from '../inputs.js';
+import { addMeterOptions, extractThreads, info, labellerFrom, meterOptions, readCaptures, summaryLine, THREAD_MIN_INPUT_BYTES } from '../inputs.js';
 
-/** Inputs at least this large (bytes, all captures together) use worker threads by default. */
-export const THREAD_MIN_INPUT_BYTES = 32 << 20;
-
-/** Most worker threads `--threads` accepts. */
-export const MAX_THREADS = 64;
-
-/**
- * Worker threads for `extract`: `--threads N` (0 = everything on the main thread), else, when the machine has a
- * second core and the regular-file inputs total at least {@link THREAD_MIN_INPUT_BYTES} (a thread costs ~30 ms to
- * start): one per core (at most one per capture) for several captures, 1 formatting thread for one capture.
- * @throws UsageError for a bad value
- */
-export function extractThreads(o: Record<string, unknown>, inputs: readonly string[]): number {
-  if (o.threads !== undefined) {
-    const n = Number(o.threads);
-    if (!Number.isInteger(n) || n < 0 || n > MAX_THREADS) throw new UsageError(`--threads must be an integer from 0 to ${MAX_THREADS}, got '${String(o.threads)}'`);
-    return n;
-  }
-  const cores = availableParallelism();
-  if (cores < 2) return 0;
-  let bytes = 0;
-  for (const p of inputs) {
-    try {
-      const st = statSync(p);
-      if (st.isFile()) bytes += st.size;
-    } catch { /* missing: reported by the reader */ }
-  }
-  if (bytes < THREAD_MIN_INPUT_BYTES) return 0;
-  return inputs.length > 1 ? Math.min(cores, inputs.length) : 1;
-}
+export { extractThreads, MAX_THREADS, THREAD_MIN_INPUT_BYTES } from '../inputs.js';
 
 /** Names of the nfstream columns (features/families/nfstream.ts, nfstream-stats.ts), in nfstream's column order. */
 const NFSTREAM_BASE_COLUMNS: readonly string[] = NFSTREAM_FEATURES.map((d) => d.name);

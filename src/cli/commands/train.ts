@@ -31,7 +31,7 @@ import { permutationImportance, rankImportances, sampleRows } from '../../model/
 import type { FeatureMatrix } from '../../model/matrix.js';
 import type { MLPClassifier } from '../../model/mlp.js';
 import type { AutoencoderDetector } from '../../model/autoencoder.js';
-import { addInputOption, addMeterOptions, loadInputs, featureList, labelCounts } from '../inputs.js';
+import { addInputOption, addMeterOptions, loadInputs, featureList, labelCounts, TABLE_THREADS_HELP } from '../inputs.js';
 import { VERSION } from '../version.js';
 import { OpenSetGuard } from '../../model/openset.js';
 import { groupDigits } from '../../dataset/format.js';
@@ -64,6 +64,7 @@ export function registerTrain(program: Command): void {
       .option('--no-open-set', 'classifiers: do not fit the open-set guard (by default a flow unlike every training flow of the attack class predicted for it is reported as UNKNOWN)')
       .option('--target-fpr <rate>', `calibrate an alert threshold so that at most this share of held-out BENIGN flows is flagged (e.g. 0.01); classifiers hold out about ${CALIBRATION_FRACTION * 100}% of the BENIGN training flows for it (whole captures when they come from several)`)
       .option('--utc-offset <minutes>', 'flow tables: offset of their zone-less timestamps from UTC (CIC-IDS2017: -180)')
+      .option('--threads <n>', TABLE_THREADS_HELP)
       .option('-q, --quiet', 'no summary on stderr'),
     'training',
   )).action(async (captures: string[], o: Record<string, unknown>) => {
