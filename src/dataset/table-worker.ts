@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { TableJob, TableResult } from './parallel-tables.js';
 import { readFlowTables } from './table.js';
+import { errorInfo } from './worker-pool.js';
 
 parentPort!.on('message', async (job: TableJob) => {
   try {
@@ -14,11 +15,7 @@ parentPort!.on('message', async (job: TableJob) => {
     const r: TableResult = { index: job.index, part, warnings: records.warnings, summary: records.tables[0] };
     parentPort!.postMessage(r, transfer);
   } catch (e) {
-    const err = (e instanceof Error ? e : new Error(String(e))) as Error & { code?: string; file?: string; line?: number; column?: string };
-    const r: TableResult = {
-      index: job.index,
-      error: { name: err.name, message: err.message, code: err.code, file: err.file, line: err.line, column: err.column },
-    };
+    const r: TableResult = { index: job.index, error: errorInfo(e) };
     parentPort!.postMessage(r);
   }
 });
