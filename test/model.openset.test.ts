@@ -180,6 +180,42 @@ describe('OpenSetGuard: the rule on clusters built in the test', () => {
     for (const p of small.classes[0]!.prototypes) expect(benign.has(p.join())).toBe(true);
   });
 
+  it('measures at most maxQuantileFlows held-out flows per class (a sample of them; still all kept out of the prototypes)', () => {
+    // Held-out flows = the BENIGN training flows that are not prototypes (every flow distinct, maxPrototypes ≥ the fit part).
+    const opts = { floor: 0, maxPrototypes: 10_000 };
+    const all = OpenSetGuard.fit(Ztrain, train.y, CLASSES, opts).toJSON();
+    const protos = all.classes[0]!.prototypes;
+    const round6 = (v: number): number => (v === 0 ? 0 : Number(v.toPrecision(6)));
+    const heldDistances = new Set<number>();
+    for (let r = 0; r < Ztrain.rows; r++) {
+      if (train.y[r] !== 0) continue;
+      const z = Ztrain.data.subarray(r * D, (r + 1) * D);
+      if (!new Set(protos.map((p) => p.join())).has(Array.from(z, (v) => round6(Math.sign(v) * Math.log1p(Math.abs(v)))).join())) heldDistances.add(bruteDistance(z, protos));
+    }
+    expect(heldDistances.size).toBe(all.classes[0]!.heldOut);
+    // Interpolated between two of the 120 distances: not one of them.
+    expect([...heldDistances].some((x) => Math.abs(x - all.classes[0]!.quantileDistance!) < 1e-9)).toBe(false);
+    // A cap of 1: the quantile is the distance of the one flow measured; the same prototypes and held-out count.
+    const one = OpenSetGuard.fit(Ztrain, train.y, CLASSES, { ...opts, maxQuantileFlows: 1 }).toJSON();
+    expect(one.maxQuantileFlows).toBe(1);
+    expect(one.classes[0]!.heldOut).toBe(all.classes[0]!.heldOut);
+    expect(one.classes[0]!.prototypes).toEqual(protos);
+    expect([...heldDistances].some((x) => Math.abs(x - one.classes[0]!.quantileDistance!) < 1e-9)).toBe(true);
+    // A cap at the held-out count measures them all: the uncapped guard.
+    const capped = OpenSetGuard.fit(Ztrain, train.y, CLASSES, { ...opts, maxQuantileFlows: 120 }).toJSON();
+    expect({ ...capped, maxQuantileFlows: all.maxQuantileFlows }).toEqual(all);
+    expect(all.maxQuantileFlows).toBe(50_000);
+    expect(() => OpenSetGuard.fit(Ztrain, train.y, CLASSES, { maxQuantileFlows: 0 })).toThrow(/maxQuantileFlows: must be a positive integer/);
+  });
+
+  it('reads a guard written before maxQuantileFlows existed (every held-out flow measured) and writes it back unchanged', () => {
+    const { maxQuantileFlows: _, ...old } = json;
+    const back = OpenSetGuard.fromJSON(JSON.parse(JSON.stringify(old)), CLASSES, D);
+    expect(back.maxQuantileFlows).toBeNull();
+    expect(back.toJSON()).toEqual(old);
+    expect(() => OpenSetGuard.fromJSON({ ...json, maxQuantileFlows: 2.5 }, CLASSES, D)).toThrow(/openSet\.maxQuantileFlows: must be a positive integer, got 2\.5/);
+  });
+
   it('JSON round trip: identical document and identical scores', () => {
     const back = OpenSetGuard.fromJSON(JSON.parse(JSON.stringify(json)), CLASSES, D);
     expect(back.toJSON()).toEqual(json);
