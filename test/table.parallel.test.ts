@@ -140,6 +140,46 @@ describe('flow tables read on worker threads', () => {
     expect(late!.message).toBe(`${lateBad}:${lines.length}: column 'Flow Duration', field 8: not a number: 'twelve'`);
   });
 
+  it('damaged tables (quotes, line breaks, NUL, cut characters, gzip) give the one-thread records or error', async () => {
+    const [header, ...rows] = lines;
+    const base = `${[header, ...rows.slice(0, 40)].join('\n')}\n`;
+    let s = 20261123;
+    const rnd = (n: number): number => {
+      s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+      return s % n;
+    };
+    const pieces = ['"', ',', '\n', '\r\n', '\u0000', 'é', 'x', ''];
+    let same = 0, errors = 0;
+    for (let g = 0; g < 25; g++) {
+      let text = base;
+      // Every fifth table undamaged, so that both outcomes occur (nearly any edit of these numeric rows is fatal).
+      for (let e = g % 5 === 4 ? 0 : 1 + rnd(2); e > 0; e--) {
+        const at = rnd(text.length);
+        text = text.slice(0, at) + pieces[rnd(pieces.length)]! + text.slice(at + rnd(3));
+      }
+      let bytes = Buffer.from(text, 'utf8');
+      if (rnd(8) === 0) bytes = bytes.subarray(0, rnd(bytes.length));
+      if (rnd(5) === 0) bytes = gzipSync(bytes);
+      const file = join(tmp, `damaged-${g}.csv`);
+      writeFileSync(file, bytes);
+      // The damaged table first (its header fixes the columns) or between two good ones.
+      const group = g % 3 === 0 ? [file, tables[3]] : [tables[3], file, tables[2]];
+      const o = { requireLabels: g % 2 === 0 };
+      const seq = await readFlowTables(group, o).then(snapshot, (e: Error) => e);
+      const par = await readFlowTablesParallel(group, { ...o, threads: 2, workerUrl: WORKER }).then(snapshot, (e: Error) => e);
+      if (seq instanceof Error) {
+        errors++;
+        expect(par).toBeInstanceOf(Error);
+        expect([(par as Error).name, (par as Error).message]).toEqual([seq.name, seq.message]);
+      } else {
+        same++;
+        expect(par).toEqual(seq);
+      }
+    }
+    expect(same).toBeGreaterThanOrEqual(5);
+    expect(errors).toBeGreaterThan(10);
+  });
+
   it('train --threads 2 on the tables writes the model --threads 0 writes', () => {
     const models = [0, 2].map((t) => {
       const dir = join(tmp, `model-${t}`);
