@@ -307,12 +307,12 @@ describe('ThreadedFlowCsvWriter with a RowConsumer (score --threads 1)', () => {
     const bad = join(tmp, 'bad-consumer.mjs');
     writeFileSync(bad, "export function createRowWriter() { throw new Error('no model here'); }\n");
     const s2 = Sink.open(join(tmp, 'bad.txt'));
-    const w2 = new ThreadedFlowCsvWriter(s2, names, textNames, false, {}, undefined, deferred, { consumer: { module: pathToFileURL(bad).href, options: {} } });
+    const w2 = new ThreadedFlowCsvWriter(s2, names, textNames, false, {}, undefined, deferred, { consumer: { module: pathToFileURL(bad).href, options: {}, task: 'scoring' } });
     const e = await (async () => {
       await extractCapture(cap, (f) => w2.write(f), deferred);
       await w2.close();
     })().then(() => null, (x: unknown) => x);
-    expect((e as Error).message).toMatch(/bad\.txt: formatting failed: no model here/);
+    expect((e as Error).message).toMatch(/bad\.txt: scoring failed: no model here/);
     await w2.abort();
     s2.abort();
   });

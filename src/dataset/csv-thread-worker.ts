@@ -48,7 +48,7 @@ function fail(e: unknown): void {
   if (failed) return;
   failed = true;
   const code = e instanceof OutputError ? e.code : (e as NodeJS.ErrnoException).code;
-  const message = e instanceof OutputError ? e.message.slice(init.path.length + 2) : `formatting failed: ${(e as Error).message}`;
+  const message = e instanceof OutputError ? e.message.slice(init.path.length + 2) : `${init.consumer?.task ?? 'formatting'} failed: ${(e as Error).message}`;
   const bytes = new TextEncoder().encode(JSON.stringify({ message, code }));
   const n = Math.min(bytes.length, errorText.length);
   errorText.set(bytes.subarray(0, n));

@@ -124,6 +124,8 @@ export interface FlowRowWriter {
 export interface RowConsumer {
   module: string;
   options: unknown;
+  /** What the rows are for, as errors of the thread name it (`scoring failed: …`). Default `formatting`. */
+  task?: string;
 }
 
 /**

@@ -93,7 +93,7 @@ export function registerScore(program: Command): void {
       };
       const consumer: ScoreRowOptions = { modelDir, threshold: pipeline.threshold, format, all };
       const writer = new ThreadedFlowCsvWriter(sink, registry, set.textColumns.map((c) => c.name), false, {}, undefined, deferred,
-        { consumer: { module: SCORE_ROWS_MODULE, options: consumer } });
+        { consumer: { module: SCORE_ROWS_MODULE, options: consumer, task: 'scoring' } });
       try {
         await readCaptures(captures, o, (flow) => writer.write(flow), deferred);
         summary = await writer.close() as ScoreSummary;
