@@ -24,7 +24,7 @@ import { PROFILES, PROFILE_NAMES, isProfileName, profileOptions } from '../flow/
 import { UsageError } from './errors.js';
 import { groupDigits } from '../dataset/format.js';
 
-/** Inputs at least this large (bytes, all captures together) use worker threads by default. */
+/** Inputs at least this large (bytes, all input files together) use worker threads by default. */
 export const THREAD_MIN_INPUT_BYTES = 32 << 20;
 
 /** Most worker threads `--threads` accepts. */
