@@ -18,7 +18,7 @@
  */
 import type { FlowRecordsPart } from './collect.js';
 import type { ReadFlowTableOptions, TableSummary } from './table.js';
-import { estimateRows, FlowTableRecords, tableFeatureNames } from './table.js';
+import { estimateRows, FlowTableRecords, readFlowTables, tableFeatureNames } from './table.js';
 import { runInOrder } from './worker-pool.js';
 import type { OrderedResult } from './worker-pool.js';
 
@@ -56,7 +56,7 @@ export interface ParallelTableOptions extends ReadFlowTableOptions {
 export async function readFlowTablesParallel(paths: readonly string[], opts: ParallelTableOptions): Promise<FlowTableRecords> {
   const { threads, workerUrl, ...readOpts } = opts;
   const { features: _features, ...jobOpts } = readOpts; // every option but the columns, which the job names
-  if (paths.length === 0) return new FlowTableRecords(readOpts.features ?? [], 1);
+  if (paths.length < 2) return readFlowTables(paths, readOpts); // nothing to share out
   const names = await tableFeatureNames(paths[0], readOpts);
   const records = new FlowTableRecords(names, paths.reduce((n, p) => n + estimateRows(p), 0));
   const jobs = paths.map((path, index): TableJob => ({ index, path, names, opts: jobOpts }));
