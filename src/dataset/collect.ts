@@ -22,7 +22,7 @@ export interface CodedStrings {
 }
 
 /** `a[0, n)` as {@link CodedStrings}. */
-export function encodeStrings(a: readonly string[], n = a.length): CodedStrings {
+function encodeStrings(a: readonly string[], n = a.length): CodedStrings {
   const index = new Map<string, number>();
   const values: string[] = [];
   const codes = new Int32Array(n);

@@ -440,17 +440,28 @@ export async function readFlowTable(path: string, opts: ReadFlowTableOptions = {
  *   column, requested columns missing, no Label column when `requireLabels`, invalid CSV at the start)
  */
 export async function tableFeatureNames(path: string, opts: ReadFlowTableOptions = {}): Promise<string[]> {
-  const set = createFeatureSet();
-  const registryOrder = set.features.map((f) => f.name);
-  const resolve = columnResolver(registryOrder, set.textColumns.map((c) => c.name));
+  const { registryOrder, resolve } = tableColumns();
   const stream = openRecords(path);
   try {
-    const first = await stream.next();
-    if (!first) throw new TableError(path, 'empty flow table: no header, no rows');
+    const first = await headerBatch(path, stream);
     return resolveHeader(path, first.rows[0]!, first.lines[0]!, opts.features ?? null, resolve, registryOrder, opts, []).names;
   } finally {
     stream.close();
   }
+}
+
+/** The registry's feature names in order, and the resolver every table header is matched with. */
+function tableColumns(): { registryOrder: string[]; resolve: (name: string) => ColumnRole } {
+  const set = createFeatureSet();
+  const registryOrder = set.features.map((f) => f.name);
+  return { registryOrder, resolve: columnResolver(registryOrder, set.textColumns.map((c) => c.name)) };
+}
+
+/** The first records of an opened table, its header first. @throws TableError for a table without any record */
+async function headerBatch(path: string, stream: RecordStream): Promise<CsvBatch> {
+  const first = await stream.next();
+  if (!first) throw new TableError(path, 'empty flow table: no header, no rows');
+  return first;
 }
 
 /**
@@ -460,16 +471,13 @@ export async function tableFeatureNames(path: string, opts: ReadFlowTableOptions
  * @throws TableError as {@link readFlowTable}
  */
 export async function readFlowTables(paths: readonly string[], opts: ReadFlowTableOptions = {}): Promise<FlowTableRecords> {
-  const set = createFeatureSet();
-  const registryOrder = set.features.map((f) => f.name);
-  const resolve = columnResolver(registryOrder, set.textColumns.map((c) => c.name));
+  const { registryOrder, resolve } = tableColumns();
   let records: FlowTableRecords | null = null;
   for (const path of paths) {
     const t0 = performance.now();
     const stream = openRecords(path);
     try {
-      const first = await stream.next();
-      if (!first) throw new TableError(path, 'empty flow table: no header, no rows');
+      const first = await headerBatch(path, stream);
       const header = first.rows[0]!;
       const warnings: string[] = [];
       const { layout, names } = resolveHeader(path, header, first.lines[0]!, records?.names ?? opts.features ?? null, resolve, registryOrder, opts, warnings);

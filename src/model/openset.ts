@@ -586,10 +586,13 @@ function obj(v: unknown, field: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-/** Options with defaults, checked. `stored`: every field must be present (reading JSON). @throws ModelError (field = option name) */
 /** {@link OpenSetOptions} with every default applied; `maxQuantileFlows` null only for a stored guard without it. */
 type ResolvedOptions = Required<Omit<OpenSetOptions, 'maxQuantileFlows'>> & { maxQuantileFlows: number | null };
 
+/**
+ * Options with defaults, checked. `stored`: every field must be present (reading JSON), except `maxQuantileFlows`
+ * (absent in bundles written before it existed). @throws ModelError (field = option name)
+ */
 function resolveOptions(o: OpenSetOptions, stored = false): ResolvedOptions {
   const get = (name: keyof OpenSetOptions, dflt: number, ok: (x: number) => boolean, want: string): number => {
     const x = o[name] as unknown;

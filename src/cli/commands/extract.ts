@@ -11,8 +11,6 @@ import type { MeterOptions } from '../../features/meter.js';
 import { UsageError } from '../errors.js';
 import { addMeterOptions, extractThreads, info, labellerFrom, meterOptions, readCaptures, summaryLine, THREAD_MIN_INPUT_BYTES } from '../inputs.js';
 
-export { extractThreads, MAX_THREADS, THREAD_MIN_INPUT_BYTES } from '../inputs.js';
-
 /** Names of the nfstream columns (features/families/nfstream.ts, nfstream-stats.ts), in nfstream's column order. */
 const NFSTREAM_BASE_COLUMNS: readonly string[] = NFSTREAM_FEATURES.map((d) => d.name);
 const NFSTREAM_STATS_COLUMNS: readonly string[] = NFSTREAM_STATS_FEATURES.map((d) => d.name);

@@ -35,9 +35,8 @@ import { createMatrix } from '../../model/matrix.js';
 import { UNKNOWN } from '../../model/openset.js';
 import { SCORE_ROWS_MODULE, ScoreWriter } from '../../model/score-rows.js';
 import type { ScoreFormat, ScoreRowOptions, ScoreSummary } from '../../model/score-rows.js';
-import { addMeterOptions, meterOptions, readCaptures } from '../inputs.js';
+import { addMeterOptions, extractThreads, MAX_THREADS, meterOptions, readCaptures } from '../inputs.js';
 import { applyThresholdOption, THRESHOLD_HELP, thresholdOption } from './evaluate.js';
-import { extractThreads, MAX_THREADS } from './extract.js';
 import { groupDigits } from '../../dataset/format.js';
 
 /** Flows per network call when scoring with a TensorFlow.js model. */
