@@ -86,6 +86,58 @@ describe('writeShortest', () => {
     expect(r.handedBack).toBeLessThan(130);
   });
 
+  it('writes String()\'s text for 15–17-digit decimals, their neighbouring doubles, and next to 1e16 and powers of two', () => {
+    // The writer's paths: the shortest candidate a multiple of 100 (15 digits or fewer), of 10 (16) or neither (17),
+    // with and without a carry out of the last two digits, the point anywhere from "0.000" to after the 16th digit.
+    const rnd = prng(17);
+    const f64 = new Float64Array(1), bits = new BigInt64Array(f64.buffer);
+    /** v and the doubles `ulps` steps above and below it that lie in [1e-4, 1e16). */
+    const around = (v: number, ulps: number): number[] => {
+      const out: number[] = [];
+      f64[0] = v;
+      const b = bits[0];
+      for (let d = -ulps; d <= ulps; d++) {
+        bits[0] = b + BigInt(d);
+        if (f64[0] >= 1e-4 && f64[0] < 1e16) out.push(f64[0]);
+      }
+      return out;
+    };
+    const vs: number[] = [];
+    for (let i = 0; i < 60_000; i++) {
+      const digits = 15 + (i % 3);
+      let m = String(1 + Math.floor(rnd() * 9));
+      for (let j = 1; j < digits; j++) m += String(Math.floor(rnd() * 10));
+      // m · 10^e ∈ [1e-4, 1e16): a decimal of exactly `digits` significant digits (or its nearest double)
+      const v = Number(`${m}e${Math.floor(rnd() * 20) - 3 - digits}`);
+      const sign = rnd() < 0.25 ? -1 : 1;
+      vs.push(sign * v);
+      f64[0] = v;
+      bits[0] += BigInt(1 + Math.floor(rnd() * 3)) * (rnd() < 0.5 ? -1n : 1n); // a neighbour: mostly 16 digits
+      vs.push(sign * f64[0]);
+    }
+    vs.push(...around(1e16, 300), ...around(1e-4, 300));
+    for (let k = -13; k <= 53; k++) vs.push(...around(2 ** k, 40));
+    for (let e = -4; e < 16; e++) vs.push(...around(Number(`1e${e}`), 40));
+
+    const written = new Map<number, number>(); // significant digits of the text → values written
+    const wrong: string[] = [];
+    let handedBack = 0;
+    for (const v of vs) {
+      const t = text(v);
+      if (t === null) { handedBack++; continue; }
+      if (t !== String(v)) wrong.push(`${String(v)} written as ${t}`);
+      const d = t.replace(/[-.]/g, '').replace(/^0+/, '').length;
+      written.set(d, (written.get(d) ?? 0) + 1);
+    }
+    expect(wrong.slice(0, 5)).toEqual([]);
+    // Each length was written many times (measured: 15 digits 24,056, 16 digits 74,262, 17 digits 25,366 of 127,608).
+    expect(written.get(15) ?? 0).toBeGreaterThan(15_000);
+    expect(written.get(16) ?? 0).toBeGreaterThan(50_000);
+    expect(written.get(17) ?? 0).toBeGreaterThan(15_000);
+    // Handed back: the 67 powers of two and exact ties between two shortest candidates (1,428 of 127,608 measured).
+    expect(handedBack / vs.length).toBeLessThan(0.02);
+  });
+
   it('hands back values outside [1e-4, 1e16), powers of two and non-finite values', () => {
     for (const v of [0, 5e-5, 1e-7, 1e16, 1.5e17, 1e21, 0.5, 0.25, 1024, 2 ** -10, NaN, Infinity, -Infinity, Number.MIN_VALUE]) {
       expect(text(v), String(v)).toBeNull();

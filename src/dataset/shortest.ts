@@ -3,24 +3,34 @@
  * ECMAScript's Number::toString gives (ECMA-262 §6.1.6.1.20: the fewest significant digits that read back as
  * the same double, and of those the closest to it), for the fixed-notation range this module covers.
  *
- * Method (all steps exact in double arithmetic):
- * 1. x = f · 2^e (f the 53-bit significand). Pick k with N = x · 10^k in (1e16, 1e17), so N's integer part has
- *    17 digits; 10^k (k ≤ 20) is an exact double.
+ * Method (all steps exact in double or integer arithmetic):
+ * 1. x = f · 2^e (f the 53-bit significand). k with N = x · 10^k in (1e16, 1e17), so N's integer part has 17 digits,
+ *    comes from a table by ⌊log2 x⌋ and one comparison; 10^k (k ≤ 20) is an exact double.
  * 2. Dekker's TwoProduct (Dekker 1971; Ogita, Rump & Oishi 2005 "Accurate sum and dot product", Alg. 3.3)
  *    gives hi + lo = x · 10^k exactly: hi > 2^53 is an integer, |lo| ≤ ulp(hi)/2 ≤ 8.
  * 3. Half the gap to the neighbouring doubles, in the same units, is H = 2^(e−1) · 10^k ∈ [0.55, 11.2]. A
- *    candidate C (an integer multiple of 10^j) reads back as x iff |C − N| < H, or = H when f is even
- *    (round-half-even when parsing). Only multiples of 10^j within 20 of hi can qualify, so each test is a
- *    comparison of small exact numbers.
- * 4. The largest j that passes gives 17 − j significant digits (the shortest); of the two candidates the
- *    nearer is taken, as Number::toString does.
+ *    candidate C (an integer) reads back as x iff |C − N| < H, or = H when f is even (round-half-even when
+ *    parsing).
+ * 4. The shortest candidate, found directly instead of trying one length after another: with hi = 100 · Q + r2 and
+ *    z = lo + r2 ∈ [−8, 108) (N = hi − r2 + z; z and each distance below are exact doubles), it is the multiple of
+ *    100 within H of z if there is one (hi − r2 or hi − r2 + 100; the interval, narrower than 23, holds at most one;
+ *    its trailing zeros make it shorter still), else the multiple of 10 nearest to z if within H (16 significant
+ *    digits; the interval is symmetric around N, so it holds a multiple of 10 only if it holds the nearest one), else
+ *    z rounded to an integer (17 digits; always within H). Of equally short candidates that is the nearest, as
+ *    Number::toString takes; the choice is made with selects rather than branches.
+ * 5. Its 17 digits are Q's 15 and its last two: each group of eight made in one 64-bit word by multiplications
+ *    ("SIMD within a register", see D. Lemire, "Converting integers to fix-digit representations quickly", 2021),
+ *    and stored 8 bytes at a time.
  * Cases left to `String()` (the caller's fallback, signalled by −1): |x| outside [1e-4, 1e16), a power of two
  * (its lower gap is half the upper one), exact ties between two candidates, and a carry to 18 digits.
  *
  * These steps run in WebAssembly, compiled from AssemblyScript (src/dataset/wasm/shortest.ts, embedded in
- * shortest-wasm.ts). On the 16–17-digit values of the benchmark capture's CSV (issue 5; about ten per row) the same
- * steps took 115 ns per value in JavaScript; in WebAssembly 68 ns written in place into an output buffer lent from the
- * module's memory ({@link borrowShortestBuffer}) (79 ns before the digits were moved 8 bytes at a time).
+ * shortest-wasm.ts). On the 16–17-digit values of the benchmark capture's CSV (issue 5; about ten per row) an earlier
+ * form of them took 115 ns per value in JavaScript, and 68 ns in WebAssembly written in place into an output buffer lent
+ * from the module's memory ({@link borrowShortestBuffer}). That form tried one length after another in step 4 (integer
+ * remainders by table values in a loop); with the direct choice, one JavaScript call per value (about 6 ns of it),
+ * median of 6 runs: 36 ns per 17-digit value against 56, 40 against 65 for 16 digits, 48 against 72 for 15, and the
+ * module's row writer below 0.93 µs per row of that CSV against 1.29 µs.
  *
  * The module also writes whole rows of numeric cells ({@link commaCellsInPlace}, used by OutputSink.commaNumbers for
  * the lent buffer): on 200,000 rows of that CSV (76 numeric cells each) 1.46 µs per row against 1.97 µs for the
