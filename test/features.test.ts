@@ -162,3 +162,25 @@ describe('docs/features.md', () => {
     expect(readFileSync(join(REPO, 'docs', 'features.md'), 'utf8')).toBe(featuresMarkdown());
   });
 });
+
+describe('statUnionVariance', () => {
+  it('equals the variance of one block fed both sets of values, and is 0 below two values', async () => {
+    const { STAT_SIZE, statAdd, statReset, statUnionVariance, statVariance } = await import('../src/features/stats.js');
+    let seed = 7;
+    const rnd = (): number => { seed = (seed * 1103515245 + 12345) >>> 0; return seed / 2 ** 32; };
+    const a = new Float64Array(3 * STAT_SIZE);
+    for (let trial = 0; trial < 200; trial++) {
+      for (let b = 0; b < 3; b++) statReset(a, b * STAT_SIZE);
+      // Either side may be empty; packet-length-like integers or wide-ranging reals.
+      const nx = Math.floor(rnd() * 6), ny = Math.floor(rnd() * 6), wide = trial % 2 === 1;
+      for (let k = 0; k < nx + ny; k++) {
+        const v = wide ? (rnd() - 0.3) * 10 ** Math.floor(rnd() * 8) : Math.floor(rnd() * 1500);
+        statAdd(a, k < nx ? 0 : STAT_SIZE, v);
+        statAdd(a, 2 * STAT_SIZE, v);
+      }
+      const expected = statVariance(a, 2 * STAT_SIZE), got = statUnionVariance(a, 0, STAT_SIZE);
+      if (nx + ny < 2) expect(got).toBe(0);
+      else expect(Math.abs(got - expected)).toBeLessThanOrEqual(1e-12 * Math.max(1, expected));
+    }
+  });
+});

@@ -140,9 +140,9 @@ const YIELD_BYTES = 1 << 20;
 /**
  * {@link pumpSync} for the async readers: the same `readSync` loop, but it yields to the event loop each time it has
  * read {@link YIELD_BYTES} more (after every buffer when buffers are that large), so that signal handlers (Ctrl-C:
- * remove a half-written output and exit), timers and stream callbacks run during a long read; at the reading speed of `extract` (~100 MB/s and
- * more) that is every 10 ms or less. A yield costs one `setImmediate` and a poll of the event loop: one per 64 KiB
- * buffer had been ~7,400 `epoll_pwait` calls for the 486 MB benchmark capture (strace).
+ * remove a half-written output and exit), timers and stream callbacks run during a long read; at the reading speed of
+ * `extract` (~100 MB/s and more) that is every 10 ms or less. A yield costs one `setImmediate` and a poll of the event
+ * loop: one per 64 KiB buffer had been ~7,400 `epoll_pwait` calls for the 486 MB benchmark capture (strace).
  */
 async function pumpYielding(fd: number, parser: CaptureParser, name: string, bufferSize: number): Promise<void> {
   const buf = new Uint8Array(bufferSize);

@@ -43,6 +43,23 @@ export function statVariance(a: Float64Array, o: number): number {
   return n > 1 ? Math.max(0, a[o + STAT_M2] / (n - 1)) : 0;
 }
 
+/**
+ * Sample variance (n − 1) of the values of two blocks at `a[x …]` and `a[y …]` together, 0 when they hold fewer than two:
+ * their sums of squared deviations combined as M2 = M2ₓ + M2ᵧ + δ² · nₓ · nᵧ / n, δ = meanᵧ − meanₓ, n = nₓ + nᵧ (Chan,
+ * Golub & LeVeque, "Updating formulae and a pairwise algorithm for computing sample variances", 1979, eq. 2.1b). Equal
+ * to {@link statVariance} of one block fed both sets of values, up to rounding in the last binary digit.
+ */
+export function statUnionVariance(a: Float64Array, x: number, y: number): number {
+  const nx = a[x + STAT_N], ny = a[y + STAT_N], n = nx + ny;
+  if (n < 2) return 0;
+  let m2 = a[x + STAT_M2] + a[y + STAT_M2];
+  if (nx > 0 && ny > 0) {
+    const delta = a[y + STAT_MEAN] - a[x + STAT_MEAN];
+    m2 += delta * delta * (nx * ny / n);
+  }
+  return Math.max(0, m2 / (n - 1));
+}
+
 /** Sample standard deviation (n − 1), 0 when n < 2. */
 export function statStd(a: Float64Array, o: number): number {
   return Math.sqrt(statVariance(a, o));
