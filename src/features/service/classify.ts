@@ -8,7 +8,7 @@
  * last. Greetings that only a server sends first (`220`, `+OK`, `* OK`) count only on the flow's first
  * payload packet.
  */
-import { ascii, startsWithCI, u16 } from './bytes.js';
+import { ascii, isAlnum, isUpper, startsWithCI, u16 } from './bytes.js';
 import { dnsMessage } from './dns.js';
 import { findHost, startLine } from './http.js';
 import { Svc, tlsOnPort } from './names.js';
@@ -83,6 +83,18 @@ export function classify(p: ServiceProbe): void {
   else if (p.protocol === 17) classifyUdp(p);
 }
 
+/*
+ * First-byte guards: a check runs only when the payload's first byte `b0` is one its own code can accept (a
+ * payload no signature recognises then skips most calls). Sets, from the checks' code:
+ *   tlsHello 0x16 or ≥ 0x80 · tlsRecords 20–23 · sshBanner 'S' · startLine A–Z '-' '_' (methodStart) ·
+ *   smbMessage, postgresStartup 0x00 (a PostgreSQL length is < 10000) · rdpX224 0x03 · redisCommand '*' ·
+ *   bittorrent (TCP) 0x13 · telnetNegotiation 0xFF · greeting220 '2' · mailGreeting '+' '*' · mailCommand
+ *   letters and digits · stunMessage 0x00–0x3F · dtlsHandshake 0x16 · dhcpMessage 1, 2 · quicLongHeader
+ *   bit 0x80 or 0x01 · bittorrent (UDP) 'd' or 0x00.
+ * The checks on a well-known port, mysqlGreeting and the DNS parses accept any first byte and are not guarded.
+ * No guarded check writes `p.span` or `p.hints`, so skipping one changes no output.
+ */
+
 function classifyTcp(p: ServiceProbe): void {
   const { d, o, n, wire } = p;
   const b0 = d[o];
@@ -95,19 +107,23 @@ function classifyTcp(p: ServiceProbe): void {
     }
   }
   if (b0 >= 20 && b0 <= 23 && tlsRecords(d, o, n, wire)) { p.svc = tlsOnPort(p.srcPort, p.dstPort); return; }
-  if (sshBanner(d, o, n)) { p.svc = Svc.SSH; return; }
-  const sl = startLine(d, o, n, false);
-  if (sl !== Svc.NONE) {
-    p.svc = sl;
-    if ((sl === Svc.HTTP || sl === Svc.HTTP_PROXY) && !(d[o] === 0x48 && d[o + 1] === 0x54)) { // a request, not "HTTP/…"
-      if (findHost(d, o, n, false, p.span)) setName(p, NameKind.TEXT);
-      else p.wantHost = true;
+  if (b0 === 0x53 && sshBanner(d, o, n)) { p.svc = Svc.SSH; return; }
+  if (methodStart(b0)) {
+    const sl = startLine(d, o, n, false);
+    if (sl !== Svc.NONE) {
+      p.svc = sl;
+      if ((sl === Svc.HTTP || sl === Svc.HTTP_PROXY) && !(d[o] === 0x48 && d[o + 1] === 0x54)) { // a request, not "HTTP/…"
+        if (findHost(d, o, n, false, p.span)) setName(p, NameKind.TEXT);
+        else p.wantHost = true;
+      }
+      return;
     }
-    return;
   }
-  const smb = smbMessage(d, o, n);
-  if (smb !== Svc.NONE) { p.svc = smb; return; }
-  if (!either(p, 102) && rdpX224(d, o, n)) { p.svc = Svc.RDP; return; }
+  if (b0 === 0) {
+    const smb = smbMessage(d, o, n);
+    if (smb !== Svc.NONE) { p.svc = smb; return; }
+  }
+  if (b0 === 3 && !either(p, 102) && rdpX224(d, o, n)) { p.svc = Svc.RDP; return; }
   if (either(p, 53) || either(p, 5353) || either(p, 5355)) {
     if (n >= 14 && u16(d, o) >= 12 && dnsMessage(d, o + 2, n - 2, false, p.span)) {
       p.svc = either(p, 53) ? Svc.DNS : either(p, 5355) ? Svc.LLMNR : Svc.MDNS;
@@ -118,26 +134,38 @@ function classifyTcp(p: ServiceProbe): void {
   if (either(p, 88) && kerberosMessage(d, o, n, true)) { p.svc = Svc.KERBEROS; return; }
   if ((either(p, 389) || either(p, 3268)) && ldapMessage(d, o, n)) { p.svc = Svc.LDAP; return; }
   if (either(p, 139) && netbiosSessionRequest(d, o, n)) { p.svc = Svc.NETBIOS; return; }
-  if (postgresStartup(d, o, n, wire)) { p.svc = Svc.POSTGRES; return; }
+  if (b0 === 0 && postgresStartup(d, o, n, wire)) { p.svc = Svc.POSTGRES; return; }
   if (mysqlGreeting(d, o, n, wire)) { p.svc = Svc.MYSQL; return; }
-  if (redisCommand(d, o, n)) { p.svc = Svc.REDIS; return; }
-  if (bittorrent(d, o, n, false)) { p.svc = Svc.BITTORRENT; return; }
-  if (telnetNegotiation(d, o, n)) { p.svc = Svc.TELNET; return; }
+  if (b0 === 0x2a && redisCommand(d, o, n)) { p.svc = Svc.REDIS; return; }
+  if (b0 === 0x13 && bittorrent(d, o, n, false)) { p.svc = Svc.BITTORRENT; return; }
+  if (b0 === 0xff && telnetNegotiation(d, o, n)) { p.svc = Svc.TELNET; return; }
   if (p.firstPayload) {
-    const g = greeting220(d, o, n);
-    if (g === GREETING_220) { p.hints |= Hint.G220; return; }
-    if (g !== 0) { p.svc = g; return; }
-    const m = mailGreeting(d, o, n);
-    if (m === Svc.POP3) { p.hints |= Hint.POP_OK; p.svc = m; return; }
-    if (m !== Svc.NONE) { p.svc = m; return; }
+    if (b0 === 0x32) {
+      const g = greeting220(d, o, n);
+      if (g === GREETING_220) { p.hints |= Hint.G220; return; }
+      if (g !== 0) { p.svc = g; return; }
+    }
+    if (b0 === 0x2b || b0 === 0x2a) {
+      const m = mailGreeting(d, o, n);
+      if (m === Svc.POP3) { p.hints |= Hint.POP_OK; p.svc = m; return; }
+      if (m !== Svc.NONE) { p.svc = m; return; }
+    }
   }
-  const c = mailCommand(d, o, n, p.hints);
-  if (c !== Svc.NONE) { p.svc = c; return; }
-  if (stunMessage(d, o, n, wire, false)) p.svc = Svc.STUN;
+  if (isAlnum(b0)) {
+    const c = mailCommand(d, o, n, p.hints);
+    if (c !== Svc.NONE) { p.svc = c; return; }
+  }
+  if (b0 < 0x40 && stunMessage(d, o, n, wire, false)) p.svc = Svc.STUN;
+}
+
+/** A first byte {@link startLine} can accept: an upper-case letter, '-' or '_' (status lines start with a letter). */
+function methodStart(c: number): boolean {
+  return isUpper(c) || c === 0x2d || c === 0x5f;
 }
 
 function classifyUdp(p: ServiceProbe): void {
   const { d, o, n, wire } = p;
+  const b0 = d[o];
   const dns53 = either(p, 53), mdns = either(p, 5353) || either(p, 5354), llmnr = either(p, 5355), nbns = either(p, 137);
   if (dns53 || mdns || llmnr || nbns) {
     if (dnsMessage(d, o, n, false, p.span)) {
@@ -146,12 +174,14 @@ function classifyUdp(p: ServiceProbe): void {
       return;
     }
   }
-  if (quicLongHeader(d, o, n, wire)) { p.svc = Svc.QUIC; return; }
-  if (dtlsHandshake(d, o, n)) { p.svc = Svc.DTLS; return; }
-  if (dhcpMessage(d, o, n, wire, either(p, 67) || either(p, 68))) { p.svc = Svc.DHCP; return; }
-  const sl = startLine(d, o, n, true);
-  if (sl !== Svc.NONE) { p.svc = sl; return; }
-  if (stunMessage(d, o, n, wire, true)) { p.svc = Svc.STUN; return; }
+  if ((b0 & 0x81) !== 0 && quicLongHeader(d, o, n, wire)) { p.svc = Svc.QUIC; return; }
+  if (b0 === 0x16 && dtlsHandshake(d, o, n)) { p.svc = Svc.DTLS; return; }
+  if ((b0 === 1 || b0 === 2) && dhcpMessage(d, o, n, wire, either(p, 67) || either(p, 68))) { p.svc = Svc.DHCP; return; }
+  if (methodStart(b0)) {
+    const sl = startLine(d, o, n, true);
+    if (sl !== Svc.NONE) { p.svc = sl; return; }
+  }
+  if (b0 < 0x40 && stunMessage(d, o, n, wire, true)) { p.svc = Svc.STUN; return; }
   if (either(p, 123) && ntpPacket(d, o, n, wire)) { p.svc = Svc.NTP; return; }
   if (either(p, 3389) && rdpUdpSyn(d, o, n, wire)) { p.svc = Svc.RDP; return; }
   if ((either(p, 546) || either(p, 547)) && dhcpv6Message(d, o, n)) { p.svc = Svc.DHCPV6; return; }
@@ -161,7 +191,7 @@ function classifyUdp(p: ServiceProbe): void {
   if (either(p, 138) && netbiosDatagram(d, o, n)) { p.svc = Svc.NETBIOS; return; }
   if (either(p, 514) && syslogMessage(d, o, n)) { p.svc = Svc.SYSLOG; return; }
   if (either(p, 69) && tftpRequest(d, o, n)) { p.svc = Svc.TFTP; return; }
-  if (bittorrent(d, o, n, true)) { p.svc = Svc.BITTORRENT; return; }
+  if ((b0 === 0x64 || b0 === 0) && bittorrent(d, o, n, true)) { p.svc = Svc.BITTORRENT; return; }
   if (dnsMessage(d, o, n, true, p.span)) {
     p.svc = dnsOrDnscrypt(p);
     setName(p, NameKind.DNS);

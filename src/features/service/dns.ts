@@ -32,6 +32,7 @@ export function dnsMessage(d: Uint8Array, o: number, n: number, strict: boolean,
   q[0] = -1;
   q[1] = 0;
   if (n < 12) return false;
+  if (strict && (d[o + 4] !== 0 || d[o + 5] !== 1)) return false; // QDCOUNT 1, as below (the cheapest refusal first)
   const f1 = d[o + 2], f2 = d[o + 3];
   const qr = f1 >> 7, opcode = (f1 >> 3) & 0x0f, rcode = f2 & 0x0f;
   if (opcode !== 0 && opcode !== 1 && opcode !== 2 && opcode !== 4 && opcode !== 5) return false;

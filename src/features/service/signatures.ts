@@ -70,12 +70,25 @@ export const Hint = {
  */
 export function mailCommand(d: Uint8Array, o: number, n: number, hints: number): number {
   if (n < 4) return Svc.NONE;
-  if (startsWithCI(d, o, n, EHLO) || startsWithCI(d, o, n, HELO)) return Svc.SMTP;
-  if (startsWithCI(d, o, n, CAPA) || startsWithCI(d, o, n, STLS) || startsWithCI(d, o, n, APOP)) return Svc.POP3;
-  if (startsWithCI(d, o, n, USER)) return (hints & Hint.POP_OK) !== 0 ? Svc.POP3 : (hints & Hint.G220) !== 0 ? Svc.FTP : Svc.NONE;
-  if (startsWithCI(d, o, n, AUTH_TLS) || startsWithCI(d, o, n, AUTH_SSL) || startsWithCI(d, o, n, FEAT)
-    || startsWithCI(d, o, n, SYST) || startsWithCI(d, o, n, OPTS)) {
-    return (hints & Hint.POP_OK) !== 0 ? Svc.NONE : Svc.FTP;
+  const ftp = (hints & Hint.POP_OK) !== 0 ? Svc.NONE : Svc.FTP; // FTP commands after a POP3 greeting are not FTP
+  // By first letter, either case (`| 0x20` maps only 'A'–'Z' onto 'a'–'z'); no two commands overlap.
+  switch (d[o] | 0x20) {
+    case 0x65: if (startsWithCI(d, o, n, EHLO)) return Svc.SMTP; break;
+    case 0x68: if (startsWithCI(d, o, n, HELO)) return Svc.SMTP; break;
+    case 0x63: if (startsWithCI(d, o, n, CAPA)) return Svc.POP3; break;
+    case 0x73:
+      if (startsWithCI(d, o, n, STLS)) return Svc.POP3;
+      if (startsWithCI(d, o, n, SYST)) return ftp;
+      break;
+    case 0x61:
+      if (startsWithCI(d, o, n, APOP)) return Svc.POP3;
+      if (startsWithCI(d, o, n, AUTH_TLS) || startsWithCI(d, o, n, AUTH_SSL)) return ftp;
+      break;
+    case 0x75:
+      if (!startsWithCI(d, o, n, USER)) break;
+      return (hints & Hint.POP_OK) !== 0 ? Svc.POP3 : (hints & Hint.G220) !== 0 ? Svc.FTP : Svc.NONE;
+    case 0x66: if (startsWithCI(d, o, n, FEAT)) return ftp; break;
+    case 0x6f: if (startsWithCI(d, o, n, OPTS)) return ftp; break;
   }
   // IMAP: an alphanumeric tag (≤ 16 chars), SP, a command.
   let p = o;
