@@ -260,21 +260,30 @@ describe('ThreadedFlowCsvWriter with shared records (extract --threads 1)', () =
     for (let k = 0; k < 2; k++) await extractCapture(cap, (f) => w1.write(f, `run${k}`), meter);
     s1.close();
     const deferred = { ...meter, deferNumeric: true, deferText: true, shareRecords: true };
-    const s2 = Sink.open(two), w2 = new ThreadedFlowCsvWriter(s2, names, textNames, true, {}, undefined, deferred);
-    let capacity = 0;
-    for (let k = 0; k < 2; k++) {
-      await extractCapture(cap, (f) => {
-        w2.write(f, `run${k}`);
-        capacity = Math.max(capacity, f.recordsVersion);
-      }, deferred);
-    }
-    await w2.close();
-    s2.close();
-    expect(capacity).toBeGreaterThanOrEqual(4); // the records were replaced at least 4 times (growth) in a run
     const a = readFileSync(one, 'utf8');
     expect(a.split('\n').length).toBeGreaterThan(2 * 3000); // 3,927 flows per run
     expect(a).toMatch(/,run1\n$/);
-    expect(readFileSync(two, 'utf8')).toBe(a);
+    // The default ring, then rings of 2 and 1 batches: with a full ring the main thread computes the batch's features
+    // itself (all batches with 1, some with 2), and the worker only formats them.
+    const finalizedHere: number[] = [];
+    for (const batchesInFlight of [undefined, 2, 1]) {
+      const s2 = Sink.open(two), w2 = new ThreadedFlowCsvWriter(s2, names, textNames, true, {}, undefined, deferred, { batchesInFlight });
+      let capacity = 0;
+      for (let k = 0; k < 2; k++) {
+        await extractCapture(cap, (f) => {
+          w2.write(f, `run${k}`);
+          capacity = Math.max(capacity, f.recordsVersion);
+        }, deferred);
+      }
+      await w2.close();
+      s2.close();
+      finalizedHere.push(w2.finalizedHere);
+      expect(capacity).toBeGreaterThanOrEqual(4); // the records were replaced at least 4 times (growth) in a run
+      expect(readFileSync(two, 'utf8')).toBe(a);
+    }
+    // 3,927 flows per run: 8 batches of 512 each, the last one partial (a new meter starts a batch).
+    expect(finalizedHere[2]).toBe(16);
+    expect(finalizedHere[1]).toBeGreaterThan(0);
   });
 });
 

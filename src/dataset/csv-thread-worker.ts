@@ -130,19 +130,23 @@ parentPort!.on('message', (m: CsvBatch | { end: true }) => {
         }
         row.ids = rowIds;
         row.at = 0;
-        row.features = rowFeatures;
+        // Features computed by the main thread (CsvBatch.finalized) are in the features ring, else computed here.
+        const finalized = m.finalized === true;
+        row.features = finalized ? features : rowFeatures;
+        row.featureOffset = 0;
         for (let r0 = m.slot * BATCH_ROWS, end = r0 + m.rows; r0 < end; r0 += TOUCH_ROWS) {
           const r1 = Math.min(end, r0 + TOUCH_ROWS);
           // The flows ended after an idle or linger timeout: their records are cold. Reading one number per cache
           // line of the next rows first lets those misses overlap (independent loads) instead of stalling the
           // formatting one at a time.
           let sum = 0;
-          for (let r = r0; r < r1; r++) sum += table!.touch(slots[2 * r]) + finalizer!.touchSlot(slots[2 * r]);
+          for (let r = r0; r < r1; r++) sum += table!.touch(slots[2 * r]) + finalizer!.touchSlot(slots[2 * r], !finalized);
           touched[0] = sum;
           for (let r = r0; r < r1; r++) {
             const slot = slots[2 * r];
             writeFlowIds(table!, slot, slots[2 * r + 1], rowIds, 0);
-            finalizer!.finalizeSlot(slot, rowFeatures);
+            if (finalized) row.featureOffset = r * finalizer!.featureCount;
+            else finalizer!.finalizeSlot(slot, rowFeatures);
             for (let i = 0, o = r * textWidth; i < textWidth; i++) if (textDeferred[i] === 0) rowText[i] = strings[codes[o + i]];
             finalizer!.finalizeText(slot, rowText);
             writer.write(row, init.withLabel ? rowText[textWidth - 1] : undefined);

@@ -98,12 +98,13 @@ export class FeatureFinalizer implements FlowTotals {
    * Reads one number from every cache line of the records of the kept flow in `slot` (after {@link useShared}) and
    * returns their sum (meaningless): called for several slots before they are finalized, so that the cache misses of
    * these usually cold records overlap instead of stalling one after another. Keep the sum somewhere (the reads must
-   * not be optimised away).
+   * not be optimised away). `numeric` false: only the text families' records (the numeric features are computed
+   * already).
    */
-  touchSlot(slot: number): number {
+  touchSlot(slot: number, numeric = true): number {
     const a = this.state.f64, stride = this.state.stride;
     let sum = 0;
-    for (let i = slot * stride, end = i + stride; i < end; i += 8) sum += a[i];
+    if (numeric) for (let i = slot * stride, end = i + stride; i < end; i += 8) sum += a[i];
     for (let k = 0; k < this.textWords.length; k++) {
       const w = this.textWords[k], n = this.textRecordWords[k];
       for (let i = slot * n, end = i + n; i < end; i += 16) sum += w[i];
