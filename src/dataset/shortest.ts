@@ -118,19 +118,35 @@ export function writeShortest(buf: Uint8Array, pos: number, v: number): number {
   return pos + n;
 }
 
+/** The last cells [from, to) of `indices` {@link commaCellsInPlace} gathered, and their first index when consecutive (else −1). */
+let gatherIndices: Int32Array | null = null, gatherFrom = 0, gatherTo = 0, gatherStart = -1;
+
 /**
  * Writes `,v` for v = `values[offset + indices[i]]`, i ∈ [from, to), into the lent buffer ({@link borrowShortestBuffer})
  * at `pos`, each v as `String(v)` would, and returns the position after the last: a row's numeric cells written by the
  * module in one call (the values are copied into its memory first), with `String()` only for the cells it hands back
  * (non-finite, integers of 2^53 or more, below 1e-4 and not 0, ties). `to − from` must be at most {@link MAX_CELLS},
- * and the buffer needs {@link CELL_ROOM} bytes per cell from `pos`.
+ * and the buffer needs {@link CELL_ROOM} bytes per cell from `pos`. Whether `indices[from, to)` are consecutive is
+ * remembered for the last array and range seen: do not change an array's contents between calls.
  * @throws RangeError when no buffer is lent, or too many cells are given
  */
 export function commaCellsInPlace(pos: number, values: Float64Array, offset: number, indices: Int32Array, from: number, to: number): number {
   const n = to - from;
   if (lent === null || n > MAX_CELLS) throw new RangeError('commaCellsInPlace: no lent buffer, or too many cells');
   const cells = CELLS;
-  for (let i = 0; i < n; i++) cells[i] = values[offset + indices[from + i]];
+  if (indices !== gatherIndices || from !== gatherFrom || to !== gatherTo) {
+    gatherIndices = indices;
+    gatherFrom = from;
+    gatherTo = to;
+    gatherStart = -1;
+    let k = 0;
+    while (k < n && indices[from + k] === indices[from] + k) k++;
+    if (k === n && n > 0) gatherStart = indices[from];
+  }
+  // Consecutive indices (the CICFlowMeter columns are the registry's first features, in order): one block copy, about
+  // half the time of the loop (95 -> 50 ms per million 80-cell rows, subarray included).
+  if (gatherStart >= 0) cells.set(values.subarray(offset + gatherStart, offset + gatherStart + n));
+  else for (let i = 0; i < n; i++) cells[i] = values[offset + indices[from + i]];
   let at = REGION_AT + pos, next = 0;
   for (;;) {
     const end = commaCells(next, n, at);
