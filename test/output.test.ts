@@ -63,6 +63,37 @@ describe('OutputSink.ipv4', () => {
   });
 });
 
+describe('writeCicIdentifiers', () => {
+  it('writes Flow ID, Src IP, Src Port, Dst IP, Dst Port, Protocol, Timestamp, with rows at every offset of the buffer', async () => {
+    const { writeCicIdentifiers } = await import('../src/dataset/csv.js');
+    const { isoMicros } = await import('../src/features/meter.js');
+    const rnd = prng(13);
+    const words = new Uint32Array(4);
+    const v6 = ['2a00:d40:1:3:7aac:c0ff:fea7:d4c', '::1', 'fe80::1', '2001:db8::ffff:255.255.255.255', '::'];
+    const path = join(tmp, 'ids.txt');
+    const sink = OutputSink.open(path, 4096);
+    const want: string[] = [];
+    for (let i = 0; i < 6000; i++) {
+      const ipv4 = rnd() < 0.8;
+      const s4 = Math.floor(rnd() * 2 ** 32), d4 = Math.floor(rnd() * 2 ** 32);
+      words[3] = s4;
+      const srcIp = ipv4 ? formatAddress(words, 0, 4) : v6[i % v6.length];
+      words[3] = d4;
+      const dstIp = ipv4 ? formatAddress(words, 0, 4) : v6[(i + 2) % v6.length];
+      const srcPort = Math.floor(rnd() * 65536), dstPort = [0, 7, 80, 443, 65535][i % 5], protocol = [6, 17, 1, 58, 0, 132][i % 6];
+      const firstSec = 1.7e9 + Math.floor(rnd() * 1e6), firstNsec = Math.floor(rnd() * 1e9);
+      // A filler of 0–99 bytes: over the rows, each identifier block starts at every offset near the buffer's end.
+      const filler = 'x'.repeat(i % 100);
+      sink.write(filler);
+      writeCicIdentifiers(sink, { srcIp, dstIp, srcIpv4: ipv4 ? s4 : -1, dstIpv4: ipv4 ? d4 : -1, srcPort, dstPort, protocol, firstSec, firstNsec });
+      sink.byte(10);
+      want.push(`${filler}${srcIp}-${dstIp}-${srcPort}-${dstPort}-${protocol},${srcIp},${srcPort},${dstIp},${dstPort},${protocol},${isoMicros(firstSec, firstNsec)}`);
+    }
+    sink.close();
+    expect(readFileSync(path, 'latin1').split('\n').slice(0, -1)).toEqual(want);
+  });
+});
+
 describe('OutputSink.number', () => {
   it('writes what String() writes, for integers, short decimals, long fractions and special values', () => {
     const rnd = prng(7);

@@ -335,6 +335,30 @@ export class OutputSink {
     this.pos = p;
   }
 
+  /**
+   * Flushes unless `n` more bytes fit in the buffer, so that appends of up to `n` bytes in all (each append's own room
+   * check included) stay in the buffer, at the positions {@link position} gives, for {@link repeat}.
+   * @returns false when the buffer is smaller than `n` (nothing done)
+   */
+  reserve(n: number): boolean {
+    if (n > this.buf.length) return false;
+    if (this.pos + n > this.buf.length) this.flush();
+    return true;
+  }
+
+  /** Position of the next byte in the buffer; meaningful until the next flush (see {@link reserve}). */
+  get position(): number {
+    return this.pos;
+  }
+
+  /** Appends a copy of the buffer's bytes [from, to), appended since the last flush (see {@link reserve}). */
+  repeat(from: number, to: number): void {
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = from; i < to; i++) buf[p++] = buf[i];
+    this.pos = p;
+  }
+
   /** Appends one byte (an ASCII character code). */
   byte(c: number): void {
     if (this.pos >= this.buf.length) this.flush();
