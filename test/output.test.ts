@@ -315,6 +315,19 @@ describe('ThreadedFlowCsvWriter with shared records (extract --threads 1)', () =
     // 3,927 flows per run: 8 batches of 512 each, the last one partial (a new meter starts a batch).
     expect(finalizedHere[2]).toBe(16);
     expect(finalizedHere[1]).toBeGreaterThan(0);
+
+    // A column selection (scattered, ending before the registry's last feature): rows finalized on the main thread hold
+    // the registry's features up to the last one written.
+    const layout = { featureIndices: names.map((_, i) => i).filter((i) => i % 3 !== 1).slice(5, 60).reverse() };
+    const s3 = Sink.open(one), w3 = new FlowCsvWriter(s3, names, textNames, false, layout);
+    await extractCapture(cap, (f) => w3.write(f), meter);
+    s3.close();
+    const s4 = Sink.open(two), w4 = new ThreadedFlowCsvWriter(s4, names, textNames, false, layout, undefined, deferred, { batchesInFlight: 1 });
+    await extractCapture(cap, (f) => w4.write(f), deferred);
+    await w4.close();
+    s4.close();
+    expect(w4.finalizedHere).toBe(8);
+    expect(readFileSync(two, 'utf8')).toBe(readFileSync(one, 'utf8'));
   });
 });
 

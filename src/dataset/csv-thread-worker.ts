@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { FeatureFinalizer } from '../features/finalize.js';
 import { FLOW_ID_WIDTH, FlowIdsView, writeFlowIds } from '../features/meter.js';
 import { FlowRecordView } from '../flow/table.js';
-import { BATCH_ROWS, type CsvBatch, type CsvThreadInit, type FlowRowWriter } from './csv-thread.js';
+import { BATCH_ROWS, type CsvBatch, type CsvThreadInit, finalizedRowWidth, type FlowRowWriter } from './csv-thread.js';
 import type { CsvFlowRow } from './csv.js';
 import { FlowCsvWriter } from './csv.js';
 import { OutputError, OutputSink } from './output.js';
@@ -79,6 +79,8 @@ const ids = new Float64Array(init.ids), features = new Float64Array(init.feature
 /** With a deferring meter: computes each row's features from its record (see FeatureFinalizer). */
 const finalizer = init.deferred ? new FeatureFinalizer(init.deferred) : null;
 const rowFeatures = new Float64Array(finalizer ? finalizer.featureCount : 0);
+/** Doubles per row of a batch the main thread finalized (see CsvBatch.finalized). */
+const finalizedWidth = finalizer ? finalizedRowWidth(init.layout, finalizer.featureCount) : 0;
 /** Text columns computed here from record copies (deferText), not sent as codes. */
 const textDeferred = new Uint8Array(textWidth);
 /** With a meter that shares its records: records are read where the meter keeps them (see CsvBatch.records). */
@@ -145,7 +147,7 @@ parentPort!.on('message', (m: CsvBatch | { end: true }) => {
           for (let r = r0; r < r1; r++) {
             const slot = slots[2 * r];
             writeFlowIds(table!, slot, slots[2 * r + 1], rowIds, 0);
-            if (finalized) row.featureOffset = r * finalizer!.featureCount;
+            if (finalized) row.featureOffset = r * finalizedWidth;
             else finalizer!.finalizeSlot(slot, rowFeatures);
             for (let i = 0, o = r * textWidth; i < textWidth; i++) if (textDeferred[i] === 0) rowText[i] = strings[codes[o + i]];
             finalizer!.finalizeText(slot, rowText);

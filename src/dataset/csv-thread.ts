@@ -157,10 +157,23 @@ export interface CsvBatch {
   records?: SharedFlowRecords;
   /**
    * With shared records: the main thread computed the rows' numeric features itself (see
-   * ThreadedFlowCsvWriter.finalizeHere): row r's are `features[(slot · BATCH_ROWS + r) · featureCount …]` (registry
-   * order), and the worker only formats them.
+   * ThreadedFlowCsvWriter.finalizeHere): row r's are `features[(slot · BATCH_ROWS + r) · w …]` (registry order, the
+   * first w = {@link finalizedRowWidth} features), and the worker only formats them.
    */
   finalized?: boolean;
+}
+
+/**
+ * Doubles per row of a batch the main thread finalized ({@link CsvBatch.finalized}): the registry's features up to the
+ * last one `layout` writes (all `featureCount` without a selection), so that the features ring holds, for `extract`'s
+ * default profile, the CICFlowMeter columns (the registry's first) and not the nfstream ones it does not write.
+ */
+export function finalizedRowWidth(layout: CsvLayout, featureCount: number): number {
+  const idx = layout.featureIndices;
+  if (idx === undefined) return featureCount;
+  let w = 0;
+  for (const i of idx) w = Math.max(w, i + 1);
+  return w;
 }
 
 /** Distinct strings remembered per text column (see ThreadedFlowCsvWriter.recentText). */
@@ -269,7 +282,8 @@ export class ThreadedFlowCsvWriter {
     this.ringOwner = new Array<FinishedFlow | null>(this.maxInFlight).fill(null);
     this.ringRows = new Int32Array(this.maxInFlight);
     // Shared records: no record crosses in the batch.
-    this.featureWidth = this.shared ? finalizer!.featureCount : finalizer ? finalizer.recordWidth : this.nFeatures;
+    this.featureWidth = this.shared ? finalizedRowWidth(layout, finalizer!.featureCount)
+      : finalizer ? finalizer.recordWidth : this.nFeatures;
     if (this.shared) {
       this.here = finalizer;
       this.hereRow = new Float64Array(finalizer!.featureCount);
@@ -466,7 +480,7 @@ export class ThreadedFlowCsvWriter {
     }
     for (let r = 0, base = this.slot * BATCH_ROWS; r < this.rows; r++) {
       f.finalizeSlot(slots[2 * (base + r)], row);
-      out.set(row, (base + r) * w);
+      for (let i = 0, o = (base + r) * w; i < w; i++) out[o + i] = row[i];
     }
   }
 
