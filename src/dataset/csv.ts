@@ -88,39 +88,31 @@ export type CicIdentifierRow = Pick<CsvFlowRow, 'srcIp' | 'dstIp' | 'srcIpv4' | 
  * `src-dst-srcport-dstport-protocol`, Src IP, Src Port, Dst IP, Dst Port, Protocol, Timestamp as ISO 8601 UTC with
  * microseconds), comma-separated, without a trailing comma. IPv4 addresses are written from their values, without
  * building their text.
+ * @throws RangeError for address texts too long for the sink's buffer (over ~600 characters; formatAddress writes 45
+ *   at most)
  */
 export function writeCicIdentifiers(sink: OutputSink, flow: CicIdentifierRow): void {
   const v4s = flow.srcIpv4 ?? -1, v4d = flow.dstIpv4 ?? -1;
   const src = v4s >= 0 ? '' : flow.srcIp, dst = v4d >= 0 ? '' : flow.dstIp;
   // Each identifier is formatted once, in the Flow ID, and its bytes copied for its own column: room for both copies
   // of the addresses (UTF-8: at most 3 bytes per code unit), five numbers with the room check number() makes, commas.
-  if (sink.reserve(2 * (16 + 3 * (src.length + dst.length)) + 5 * CELL_ROOM + 16)) {
-    const a = sink.position;
-    address(sink, v4s, src);
-    const b = sink.position;
-    sink.byte(45); address(sink, v4d, dst);
-    const c = sink.position;
-    sink.byte(45); sink.number(flow.srcPort);
-    const d = sink.position;
-    sink.byte(45); sink.number(flow.dstPort);
-    const e = sink.position;
-    sink.byte(45); sink.number(flow.protocol);
-    const f = sink.position;
-    sink.byte(44); sink.repeat(a, b); // Src IP
-    sink.byte(44); sink.repeat(c + 1, d); // Src Port
-    sink.byte(44); sink.repeat(b + 1, c); // Dst IP
-    sink.byte(44); sink.repeat(d + 1, e); // Dst Port
-    sink.byte(44); sink.repeat(e + 1, f); // Protocol
-    sink.byte(44); sink.isoTimestamp(flow.firstSec, flow.firstNsec);
-    return;
-  }
-  address(sink, v4s, src); sink.byte(45); address(sink, v4d, dst); sink.byte(45);
-  sink.number(flow.srcPort); sink.byte(45); sink.number(flow.dstPort); sink.byte(45); sink.number(flow.protocol);
-  sink.byte(44); address(sink, v4s, src);
-  sink.byte(44); sink.number(flow.srcPort);
-  sink.byte(44); address(sink, v4d, dst);
-  sink.byte(44); sink.number(flow.dstPort);
-  sink.byte(44); sink.number(flow.protocol);
+  sink.reserve(2 * (16 + 3 * (src.length + dst.length)) + 5 * CELL_ROOM + 16);
+  const a = sink.position;
+  address(sink, v4s, src);
+  const b = sink.position;
+  sink.byte(45); address(sink, v4d, dst);
+  const c = sink.position;
+  sink.byte(45); sink.number(flow.srcPort);
+  const d = sink.position;
+  sink.byte(45); sink.number(flow.dstPort);
+  const e = sink.position;
+  sink.byte(45); sink.number(flow.protocol);
+  const f = sink.position;
+  sink.byte(44); sink.repeat(a, b); // Src IP
+  sink.byte(44); sink.repeat(c + 1, d); // Src Port
+  sink.byte(44); sink.repeat(b + 1, c); // Dst IP
+  sink.byte(44); sink.repeat(d + 1, e); // Dst Port
+  sink.byte(44); sink.repeat(e + 1, f); // Protocol
   sink.byte(44); sink.isoTimestamp(flow.firstSec, flow.firstNsec);
 }
 

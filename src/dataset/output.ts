@@ -338,12 +338,11 @@ export class OutputSink {
   /**
    * Flushes unless `n` more bytes fit in the buffer, so that appends of up to `n` bytes in all (each append's own room
    * check included) stay in the buffer, at the positions {@link position} gives, for {@link repeat}.
-   * @returns false when the buffer is smaller than `n` (nothing done)
+   * @throws RangeError when `n` exceeds the buffer (4 KiB at least)
    */
-  reserve(n: number): boolean {
-    if (n > this.buf.length) return false;
+  reserve(n: number): void {
+    if (n > this.buf.length) throw new RangeError(`OutputSink.reserve: ${n} bytes do not fit a ${this.buf.length}-byte buffer`);
     if (this.pos + n > this.buf.length) this.flush();
-    return true;
   }
 
   /** Position of the next byte in the buffer; meaningful until the next flush (see {@link reserve}). */
