@@ -26,6 +26,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// The V8 settings the CLI starts with (src/cli/v8-tuning.ts), so that these fits run as `flowsift train`'s do.
+if (!process.env.NO_TUNING) (await import(join(REPO, 'dist', 'cli', 'v8-tuning.js'))).applyV8Tuning();
 const { DecisionTreeClassifier } = await import(join(REPO, 'dist', 'model', 'tree.js'));
 const { createMatrix } = await import(join(REPO, 'dist', 'model', 'matrix.js'));
 const { StandardScaler } = await import(join(REPO, 'dist', 'model', 'scaler.js'));
