@@ -145,11 +145,23 @@ describe('FlowTable', () => {
       table.process(pkt({ t, src: '10.0.0.1', dst: '10.0.0.1', sport: x, dport: y, proto: IpProto.UDP }));
       if (i % 10_000 === 0) {
         expect(table.size).toBe(ref.size);
-        // The index holds one entry per live flow (none left over from rebuilds or deletions).
-        const buckets = (table as unknown as { buckets: Uint32Array }).buckets;
-        let entries = 0;
-        for (let b = 0; b < buckets.length; b += 2) if (buckets[b] !== 0) entries++;
+        // The index holds one entry per live flow (none left over from rebuilds or deletions), each where its slot's
+        // record says it is (deletion is a tombstone written there), and the tombstones counted leave it at most half
+        // full.
+        const index = table as unknown as { buckets: Uint32Array; tombstones: number; i32: Int32Array };
+        const buckets = index.buckets;
+        let entries = 0, tombs = 0;
+        for (let b = 0; b < buckets.length; b += 2) {
+          const v = buckets[b];
+          if (v === 0xffffffff) tombs++;
+          else if (v !== 0) {
+            entries++;
+            expect(index.i32[(v - 1) * 32 + 15]).toBe(b / 2); // W_POS (record word 15) of slot v - 1
+          }
+        }
         expect(entries).toBe(table.size);
+        expect(tombs).toBe(index.tombstones);
+        expect((entries + tombs) * 2).toBeLessThanOrEqual(buckets.length / 2);
       }
     }
     table.flush();

@@ -118,8 +118,8 @@ const LIVE = 0, LINGER = 1;
 
 /**
  * Bytes of one slot's record. Layout (byte offsets): float64 first/last seen µs, first second, forward and
- * backward packets, sequence number (0–47); uint32 first nanoseconds (48), int32 LRU prev/next (52, 56);
- * uint32 initiator address words (64–79), responder address words (80–95), key hash (96); uint16 initiator
+ * backward packets, sequence number (0–47); uint32 first nanoseconds (48), int32 LRU prev/next (52, 56), the
+ * slot's hash-index bucket (60); uint32 initiator address words (64–79), responder address words (80–95), key hash (96); uint16 initiator
  * port (100), responder port (102), VLAN id (104); uint8 protocol (106), IP version (107), tunnel key (108),
  * TCP termination bits (109), list (110; 255 = free, 254 = kept by the observer, 253 = ending); bytes 112–127 are
  * the observer's ({@link OBSERVER_OFFSET}). The lookup's key fields share the record's second 64 bytes.
@@ -139,7 +139,7 @@ const F_STRIDE = SLOT_BYTES / 8, W_STRIDE = SLOT_BYTES / 4, H_STRIDE = SLOT_BYTE
 /** Float64 fields (index within the record's float64 view). */
 const F_FIRST_US = 0, F_LAST_US = 1, F_FIRST_SEC = 2, F_FWD = 3, F_BWD = 4, F_SEQ = 5;
 /** 32-bit fields (index within the record's uint32/int32 views). */
-const W_FIRST_NSEC = 12, W_PREV = 13, W_NEXT = 14, W_SRC = 16, W_DST = 20, W_HASH = 24;
+const W_FIRST_NSEC = 12, W_PREV = 13, W_NEXT = 14, W_POS = 15, W_SRC = 16, W_DST = 20, W_HASH = 24;
 /** 16-bit fields. */
 const H_SRC_PORT = 50, H_DST_PORT = 51, H_VLAN = 52;
 /** 8-bit fields. */
@@ -150,8 +150,10 @@ const B_PROTO = 106, B_IPV = 107, B_TUNNEL = 108, B_TCP = 109, B_LIST = 110;
  * ending (during {@link FlowObserver.onFlowEnd}).
  */
 const FREE = 255, KEPT = 254, ENDING = 253;
-/** Smallest hash index (buckets); it doubles whenever the live flows pass half of it. */
+/** Smallest hash index (buckets). */
 const MIN_BUCKETS = 1024;
+/** `buckets[2b]` of a deleted entry (a tombstone: probes go on past it, an insertion may take it). */
+const TOMB = 0xffffffff;
 
 /**
  * A new buffer of `bytes` bytes starting with the bytes of `old` (absent: all zero), for per-slot records that grow
@@ -294,11 +296,17 @@ export class FlowTable extends FlowRecordView {
   private freeHead = -1;
   private used = 0; // slots ever handed out (high-water mark)
 
-  // ---- hash index: open addressing, linear probing. Bucket b is the pair buckets[2b] = slot + 1 (0 = empty),
-  // buckets[2b + 1] = the slot's key hash: probes and deletions compare and rehome by the hash kept beside the
-  // slot number, so they never read the (usually cold) record of a slot that is not the one looked for.
+  // ---- hash index: open addressing, linear probing. Bucket b is the pair buckets[2b] = slot + 1 (0 = empty, TOMB =
+  // deleted), buckets[2b + 1] = the slot's key hash: probes compare by the hash kept beside the slot number, so they
+  // never read the (usually cold) record of a slot that is not the one looked for. A slot's record keeps the index
+  // of its bucket (W_POS), so deleting an entry is one store into a bucket the metering thread does not wait for:
+  // flows end after an idle or linger timeout, when their bucket has long left the cache, and finding it by probing
+  // from the hash (a load from memory, ~0.2 µs on this VM, after the load of the hash) was the largest single cost
+  // of ending a flow. Tombstones are cleared by rebuilding the index (see start()).
   private buckets = new Uint32Array(2 * MIN_BUCKETS);
   private mask = MIN_BUCKETS - 1;
+  /** Deleted entries (TOMB) in the index. */
+  private tombstones = 0;
 
   constructor(private readonly observer: FlowObserver, opts: FlowTableOptions = {}) {
     super();
@@ -339,13 +347,28 @@ export class FlowTable extends FlowRecordView {
   }
 
   /**
-   * Rebuilds the index with `nb` buckets (a power of two). The index is sized by the live flows (load ≤ 50 %), not
-   * by the slot capacity: a table with room for 1M flows that holds 70k keeps a 2 MB index, not a 16 MB one.
+   * Rebuilds the index with `nb` buckets (a power of two), without its tombstones. The index is sized by the live
+   * flows, not by the slot capacity: a table with room for 1M flows that holds 70k keeps a 4 MB index, not a 32 MB
+   * one. The entries are taken in bucket order from the old index, so the new one is written nearly in order (at the
+   * same size, each entry's home bucket is the same; doubled, one of two), and only the slots' bucket numbers are
+   * written at random.
    */
   private rebuildIndex(nb: number): void {
-    this.buckets = new Uint32Array(2 * nb);
-    this.mask = nb - 1;
-    for (let s = 0; s < this.used; s++) if (this.isLive(s)) this.indexInsert(s);
+    const old = this.buckets, n = old.length >> 1, i32 = this.i32;
+    const buckets = new Uint32Array(2 * nb), mask = nb - 1;
+    for (let k = 0; k < n; k++) {
+      const v = old[2 * k];
+      if (v === 0 || v === TOMB) continue;
+      const hash = old[2 * k + 1];
+      let b = hash & mask;
+      while (buckets[2 * b] !== 0) b = (b + 1) & mask;
+      buckets[2 * b] = v;
+      buckets[2 * b + 1] = hash;
+      i32[(v - 1) * W_STRIDE + W_POS] = b;
+    }
+    this.buckets = buckets;
+    this.mask = mask;
+    this.tombstones = 0;
   }
 
   private isLive(slot: number): boolean {
@@ -380,40 +403,34 @@ export class FlowTable extends FlowRecordView {
     this.freeHead = slot;
   }
 
+  /** Indexes `slot` (not indexed; its key hash written) in the first empty or deleted bucket from its home. */
   private indexInsert(slot: number): void {
     const hash = this.words[slot * W_STRIDE + W_HASH], buckets = this.buckets, mask = this.mask;
     let b = hash & mask;
-    while (buckets[2 * b] !== 0) b = (b + 1) & mask;
-    buckets[2 * b] = slot + 1;
-    buckets[2 * b + 1] = hash;
-  }
-
-  /** Removes `slot` from the index (backward-shift deletion keeps probe chains intact). */
-  private indexRemove(slot: number): void {
-    const mask = this.mask, buckets = this.buckets;
-    let b = this.words[slot * W_STRIDE + W_HASH] & mask;
-    while (buckets[2 * b] !== slot + 1) {
-      if (buckets[2 * b] === 0) return; // not indexed (cannot happen for a live slot)
+    for (;;) {
+      const v = buckets[2 * b];
+      if (v === 0) break;
+      if (v === TOMB) {
+        this.tombstones--;
+        break;
+      }
       b = (b + 1) & mask;
     }
-    let hole = b;
-    let j = (b + 1) & mask;
-    while (buckets[2 * j] !== 0) {
-      const home = buckets[2 * j + 1] & mask;
-      // Move j into the hole when its home is not in the cyclic range (hole, j].
-      if (hole <= j ? home <= hole || home > j : home <= hole && home > j) {
-        buckets[2 * hole] = buckets[2 * j];
-        buckets[2 * hole + 1] = buckets[2 * j + 1];
-        hole = j;
-      }
-      j = (j + 1) & mask;
-    }
-    buckets[2 * hole] = 0;
+    buckets[2 * b] = slot + 1;
+    buckets[2 * b + 1] = hash;
+    this.i32[slot * W_STRIDE + W_POS] = b;
   }
 
-  private listUnlink(slot: number): void {
+  /** Deletes the index entry of the live `slot`: a tombstone in its bucket (W_POS), nothing read from the index. */
+  private indexRemove(slot: number): void {
+    this.buckets[2 * this.i32[slot * W_STRIDE + W_POS]] = TOMB;
+    this.tombstones++;
+  }
+
+  /** Takes `slot` out of its list `l` (the slot's B_LIST, passed by callers that know it without reading it). */
+  private listUnlink(slot: number, l: number): void {
     const i32 = this.i32, w = slot * W_STRIDE;
-    const l = this.u8[slot * B_STRIDE + B_LIST], p = i32[w + W_PREV], n = i32[w + W_NEXT];
+    const p = i32[w + W_PREV], n = i32[w + W_NEXT];
     if (p >= 0) i32[p * W_STRIDE + W_NEXT] = n; else this.head[l] = n;
     if (n >= 0) i32[n * W_STRIDE + W_PREV] = p; else this.tail[l] = p;
   }
@@ -439,7 +456,7 @@ export class FlowTable extends FlowRecordView {
       if (v === 0) return -1;
       const slot = v - 1;
       const w = slot * W_STRIDE, h = slot * H_STRIDE, u = slot * B_STRIDE;
-      if (buckets[2 * b + 1] === hash && U8[u + B_PROTO] === pkt.protocol && H[h + H_VLAN] === pkt.vlanId
+      if (buckets[2 * b + 1] === hash && v !== TOMB && U8[u + B_PROTO] === pkt.protocol && H[h + H_VLAN] === pkt.vlanId
         && U8[u + B_IPV] === pkt.ipVersion && U8[u + B_TUNNEL] === tunnel) {
         const A = w + W_SRC, B = w + W_DST, fp = H[h + H_SRC_PORT], bp = H[h + H_DST_PORT];
         if (fp === sp && bp === dp
@@ -510,8 +527,14 @@ export class FlowTable extends FlowRecordView {
       this.evictions++;
       this.end(victim, EndReason.EVICTED);
     }
-    // Index load ≤ 50 %; rebuilt before the new slot is taken, so that the slot is inserted once.
-    if ((this.size + 1) * 2 > this.mask + 1) this.rebuildIndex((this.mask + 1) * 2);
+    // Live entries and tombstones fill at most half of the index; past that it is rebuilt (before the new slot is
+    // taken, so that the slot is inserted once) with live entries filling at most a quarter, which leaves room for
+    // a quarter of its size of deletions before the next rebuild.
+    if ((this.size + 1 + this.tombstones) * 2 > this.mask + 1) {
+      let nb = this.mask + 1;
+      while ((this.size + 1) * 4 > nb) nb *= 2;
+      this.rebuildIndex(nb);
+    }
     let slot: number;
     if (this.freeHead >= 0) {
       slot = this.freeHead;
@@ -565,7 +588,7 @@ export class FlowTable extends FlowRecordView {
     }
     // Move to the tail of its list (most recently active).
     if (this.tail[cur] !== slot || l !== cur) {
-      this.listUnlink(slot);
+      this.listUnlink(slot, cur);
       this.listAppend(slot, l);
     }
   }
@@ -586,7 +609,7 @@ export class FlowTable extends FlowRecordView {
   private expireList(l: number, now: number, timeoutUs: number, reason: EndReasonCode): void {
     let s = this.head[l];
     while (s >= 0 && now - this.f64[s * F_STRIDE + F_LAST_US] > timeoutUs) {
-      this.end(s, reason);
+      this.end(s, reason, l);
       s = this.head[l];
     }
   }
@@ -616,10 +639,13 @@ export class FlowTable extends FlowRecordView {
     return this.inclusiveIdleTimeout ? gap >= this.idleTicks : gap > this.idleTicks;
   }
 
-  /** Exports and frees `slot`. */
-  private end(slot: number, reason: EndReasonCode): void {
+  /**
+   * Exports and frees `slot`, which is on list `l` (read from the slot unless given: the expiry loops know it, and the
+   * ending flow's line that holds it is usually cold, see indexRemove).
+   */
+  private end(slot: number, reason: EndReasonCode, l: number = this.u8[slot * B_STRIDE + B_LIST]): void {
     this.indexRemove(slot);
-    this.listUnlink(slot);
+    this.listUnlink(slot, l);
     this.size--;
     const b = slot * B_STRIDE + B_LIST;
     this.u8[b] = ENDING;

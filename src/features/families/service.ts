@@ -299,12 +299,13 @@ export class ServiceFamily implements TextFamily {
       this.row = out;
       OWNERS.set(out, this);
     }
-    const r = this.rec, o = slot * this.stride + this.base;
-    const st = r[o + R_ST];
-    // R_LONG, not the name record's length: the state's line is in cache, the name record's seldom.
-    if ((st & HAS_NAME) !== 0 && r[o + R_LONG] === 1) {
-      out[pos[2]] = this.names[slot];
-      this.names[slot] = '';
+    // A long name is in `names` exactly while the slot's HAS_NAME and R_LONG are set (setName sets both with it;
+    // onInit clears it with them; this clears it once written): the slot's state is not read here, where its line is
+    // usually cold (a flow ends after an idle or linger timeout) and the metering thread would wait for it.
+    const names = this.names;
+    if (slot < names.length && names[slot] !== '') {
+      out[pos[2]] = names[slot];
+      names[slot] = '';
     } else {
       out[pos[2]] = '';
     }
