@@ -65,6 +65,8 @@ export function sniffCaptureFormat(head: Uint8Array): 'pcap' | 'pcapng' | null {
  */
 export class PcapParser implements CaptureParser {
   private readonly cb: PacketCallback;
+  /** See {@link CaptureParseOptions.onRelease}. */
+  private readonly onRelease: (() => void) | undefined;
   private readonly pkt: CapturedPacket;
   private readonly file: string;
   private readonly strict: boolean;
@@ -98,6 +100,7 @@ export class PcapParser implements CaptureParser {
    */
   constructor(onPacket: PacketCallback, opts: CaptureParseOptions = {}) {
     this.cb = onPacket;
+    this.onRelease = opts.onRelease;
     this.file = opts.name ?? '<stream>';
     this.strict = opts.strict ?? false;
     this.maxCapLen = opts.maxCapLen ?? MAXIMUM_SNAPLEN;
@@ -174,6 +177,8 @@ export class PcapParser implements CaptureParser {
     }
     this.packets = packets;
     this.truncatedPackets = truncated;
+    // Before the carry buffer is rewritten and the caller reuses `chunk`.
+    this.onRelease?.();
     if (pos < n) this.startCarry(chunk, pos);
     this.base += n;
     this.busy = false;

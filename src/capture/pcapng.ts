@@ -233,6 +233,8 @@ function setTimestamp(pkt: CapturedPacket, hi: number, lo: number, ifc: Iface): 
  */
 export class PcapngParser implements CaptureParser {
   private readonly cb: PacketCallback;
+  /** See {@link CaptureParseOptions.onRelease}. */
+  private readonly onRelease: (() => void) | undefined;
   private readonly pkt: CapturedPacket;
   private readonly file: string;
   private readonly strict: boolean;
@@ -266,6 +268,7 @@ export class PcapngParser implements CaptureParser {
    */
   constructor(onPacket: PacketCallback, opts: CaptureParseOptions = {}) {
     this.cb = onPacket;
+    this.onRelease = opts.onRelease;
     this.file = opts.name ?? '<stream>';
     this.strict = opts.strict ?? false;
     this.maxCapLen = opts.maxCapLen ?? MAXIMUM_SNAPLEN;
@@ -334,6 +337,8 @@ export class PcapngParser implements CaptureParser {
       } else this.block(chunk, dv, pos, type, total, base + pos);
       pos += total;
     }
+    // Before the carry buffer is rewritten and the caller reuses `chunk`.
+    this.onRelease?.();
     if (pos < n) {
       this.carryStart = base + pos;
       this.carryLen = 0;

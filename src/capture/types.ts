@@ -97,6 +97,13 @@ export interface CaptureParseOptions {
    * {@link MAXIMUM_SNAPLEN}; raise it only for link types with bigger frames (libpcap allows 128 MiB for D-Bus).
    */
   maxCapLen?: number;
+  /**
+   * Called during `push` before the bytes of packets delivered so far can change: after the last packet a chunk
+   * delivers (the caller may then reuse the chunk), and before the parser's own buffer for a record that straddles
+   * two chunks is rewritten. A consumer that keeps delivered packets' bytes for a while (e.g. FlowMeter with
+   * `lookahead`) finishes with them here. Optional.
+   */
+  onRelease?: () => void;
 }
 
 /**

@@ -18,6 +18,9 @@ export interface ExtractSummary {
   evictions: number;
 }
 
+/** Packets {@link extractCapture}'s meter decodes ahead (MeterOptions.lookahead; 16–192 measured alike, see there). */
+export const EXTRACT_LOOKAHEAD = 64;
+
 /**
  * Reads one capture and calls `onFlow` for every flow, in expiry order (flows still open at the end of the
  * capture come last, in order of their first packet). Flows do not span captures: each file has its own
@@ -28,10 +31,12 @@ export interface ExtractSummary {
 export async function extractCapture(
   path: string, onFlow: (flow: FinishedFlow) => void, opts: MeterOptions & { strict?: boolean } = {},
 ): Promise<ExtractSummary> {
-  const meter = new FlowMeter(onFlow, opts);
+  // Packets are decoded EXTRACT_LOOKAHEAD ahead of the flow table (MeterOptions.lookahead); the parser's onRelease
+  // accounts them before their bytes can change.
+  const meter = new FlowMeter(onFlow, { lookahead: EXTRACT_LOOKAHEAD, ...opts });
   let capture: CaptureSummary;
   try {
-    capture = await readCapture(path, (p) => meter.push(p), { strict: opts.strict });
+    capture = await readCapture(path, (p) => meter.push(p), { strict: opts.strict, onRelease: () => meter.release() });
   } catch (err) {
     // Flush the open flows, but report the first error: when `onFlow` itself failed (e.g. the output went
     // away), flushing fails again, and that second error must not hide the first.

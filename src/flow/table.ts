@@ -471,12 +471,31 @@ export class FlowTable extends FlowRecordView {
   }
 
   /**
+   * The flow-key hash {@link process} computes for `pkt` (direction-independent; see flow/key.ts biflowHash), for a
+   * caller that looks a batch of packets up ahead ({@link touchIndex}) and passes each hash back to process.
+   */
+  keyHash(pkt: DecodedPacket): number {
+    const tunnel = this.keyByTunnel ? pkt.tunnelKey : 0;
+    return biflowHash(pkt.src, pkt.srcPort, pkt.dst, pkt.dstPort, pkt.protocol, pkt.vlanId | (tunnel << 12));
+  }
+
+  /**
+   * Reads the hash-index bucket where a lookup of `hash` starts and returns its content (meaningless to the caller):
+   * done for the next packets before they are processed, their buckets' cache misses overlap instead of each stalling
+   * the lookup (JavaScript has no prefetch instruction; independent loads are the nearest thing).
+   */
+  touchIndex(hash: number): number {
+    return this.buckets[2 * (hash & this.mask)];
+  }
+
+  /**
    * Accounts one decoded IP packet (`pkt.ipVersion !== 0`). Packets must come in capture order; a packet
    * older than the clock is accounted at its own time but does not move the clock back (with
    * {@link FlowTableOptions.monotonicTime}, its time fields are set to the clock's first). With
    * {@link FlowTableOptions.keyByTunnel}, `pkt.tunnelKey` is part of the flow key.
+   * @param keyHash {@link keyHash}(pkt) when the caller has it already, else computed here
    */
-  process(pkt: DecodedPacket): void {
+  process(pkt: DecodedPacket, keyHash = -1): void {
     let now = pkt.tsUs;
     if (now > this.clockUs) {
       this.clockUs = now;
@@ -487,7 +506,8 @@ export class FlowTable extends FlowRecordView {
       setPacketTime(pkt, now);
     }
     const tunnel = this.keyByTunnel ? pkt.tunnelKey : 0;
-    const hash = biflowHash(pkt.src, pkt.srcPort, pkt.dst, pkt.dstPort, pkt.protocol, pkt.vlanId | (tunnel << 12));
+    const hash = keyHash >= 0 ? keyHash
+      : biflowHash(pkt.src, pkt.srcPort, pkt.dst, pkt.dstPort, pkt.protocol, pkt.vlanId | (tunnel << 12));
     const found = this.lookup(pkt, hash, tunnel);
     if (found >= 0) {
       const slot = found >> 1;
