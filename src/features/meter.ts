@@ -63,9 +63,9 @@ export interface MeterOptions extends FlowTableOptions, FeatureOptions, Nfstream
    *
    * Why: on this 2-core VM a load from memory takes ~0.2 µs and the index (8 bytes per bucket, a quarter of them live
    * after a rebuild) is far larger than a core's cache, so the first packet of every flow (1M on the benchmark capture)
-   * waited for its bucket. `extract` of the benchmark capture with 64, 12 alternating runs each against 1: metering thread
-   * CPU median 2.857 -> 2.831 s, fastest 2.561 -> 2.497 s, wall paired median -0.100 s (a first version measured
-   * 2.916 -> 2.766 s and -0.119 s; batches of 16 to 192 measured alike). Output byte-identical.
+   * waited for its bucket. `extract` of the benchmark capture with 64, 12 alternating runs each against 1: metering
+   * thread CPU median 2.857 -> 2.831 s, fastest 2.561 -> 2.497 s, wall paired median -0.100 s (a first version
+   * measured 2.916 -> 2.766 s and -0.119 s; batches of 16 to 192 measured alike). Output byte-identical.
    */
   lookahead?: number;
 }

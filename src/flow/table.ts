@@ -119,10 +119,11 @@ const LIVE = 0, LINGER = 1;
 /**
  * Bytes of one slot's record. Layout (byte offsets): float64 first/last seen µs, first second, forward and
  * backward packets, sequence number (0–47); uint32 first nanoseconds (48), int32 LRU prev/next (52, 56), the
- * slot's hash-index bucket (60); uint32 initiator address words (64–79), responder address words (80–95), key hash (96); uint16 initiator
- * port (100), responder port (102), VLAN id (104); uint8 protocol (106), IP version (107), tunnel key (108),
- * TCP termination bits (109), list (110; 255 = free, 254 = kept by the observer, 253 = ending); bytes 112–127 are
- * the observer's ({@link OBSERVER_OFFSET}). The lookup's key fields share the record's second 64 bytes.
+ * slot's hash-index bucket (60); uint32 initiator address words (64–79), responder address words (80–95), key hash
+ * (96); uint16 initiator port (100), responder port (102), VLAN id (104); uint8 protocol (106), IP version (107),
+ * tunnel key (108), TCP termination bits (109), list (110; 255 = free, 254 = kept by the observer, 253 = ending);
+ * bytes 112–127 are the observer's ({@link OBSERVER_OFFSET}). The lookup's key fields share the record's second 64
+ * bytes.
  */
 const SLOT_BYTES = 128;
 /**
@@ -506,8 +507,7 @@ export class FlowTable extends FlowRecordView {
       setPacketTime(pkt, now);
     }
     const tunnel = this.keyByTunnel ? pkt.tunnelKey : 0;
-    const hash = keyHash >= 0 ? keyHash
-      : biflowHash(pkt.src, pkt.srcPort, pkt.dst, pkt.dstPort, pkt.protocol, pkt.vlanId | (tunnel << 12));
+    const hash = keyHash >= 0 ? keyHash : this.keyHash(pkt);
     const found = this.lookup(pkt, hash, tunnel);
     if (found >= 0) {
       const slot = found >> 1;
@@ -643,12 +643,12 @@ export class FlowTable extends FlowRecordView {
     const t = this.ticks(now);
     let s = this.head[LIVE];
     while (s >= 0 && this.idleExpired(t, s)) {
-      this.end(s, EndReason.IDLE);
+      this.end(s, EndReason.IDLE, LIVE);
       s = this.head[LIVE];
     }
     s = this.head[LINGER];
     while (s >= 0 && t - this.ticks(this.f64[s * F_STRIDE + F_LAST_US]) > this.lingerTicks) {
-      this.end(s, EndReason.TCP_END);
+      this.end(s, EndReason.TCP_END, LINGER);
       s = this.head[LINGER];
     }
   }
