@@ -153,7 +153,7 @@ describe('FlowTable', () => {
         let entries = 0, tombs = 0;
         for (let b = 0; b < buckets.length; b += 2) {
           const v = buckets[b];
-          if (v === 0xffffffff) tombs++;
+          if (v === 0x7fffffff) tombs++; // TOMB
           else if (v !== 0) {
             entries++;
             expect(index.i32[(v - 1) * 32 + 15]).toBe(b / 2); // W_POS (record word 15) of slot v - 1

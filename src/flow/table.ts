@@ -153,8 +153,13 @@ const B_PROTO = 106, B_IPV = 107, B_TUNNEL = 108, B_TCP = 109, B_LIST = 110;
 const FREE = 255, KEPT = 254, ENDING = 253;
 /** Smallest hash index (buckets). */
 const MIN_BUCKETS = 1024;
-/** `buckets[2b]` of a deleted entry (a tombstone: probes go on past it, an insertion may take it). */
-const TOMB = 0xffffffff;
+/**
+ * `buckets[2b]` of a deleted entry (a tombstone: probes go on past it, an insertion may take it). Below 2^31, as every
+ * slot + 1 is: a Uint32Array load of 2^31 or more does not fit the int32 that V8's optimised code assumed from the
+ * loads it had seen, and the first tombstones (0xffffffff before) dropped the optimised lookup ("lost precision",
+ * `--trace-deopt`, `extract` of the benchmark capture).
+ */
+const TOMB = 0x7fffffff;
 
 /**
  * A new buffer of `bytes` bytes starting with the bytes of `old` (absent: all zero), for per-slot records that grow
@@ -455,17 +460,21 @@ export class FlowTable extends FlowRecordView {
     for (;;) {
       const v = buckets[2 * b];
       if (v === 0) return -1;
-      const slot = v - 1;
-      const w = slot * W_STRIDE, h = slot * H_STRIDE, u = slot * B_STRIDE;
-      if (buckets[2 * b + 1] === hash && v !== TOMB && U8[u + B_PROTO] === pkt.protocol && H[h + H_VLAN] === pkt.vlanId
-        && U8[u + B_IPV] === pkt.ipVersion && U8[u + B_TUNNEL] === tunnel) {
-        const A = w + W_SRC, B = w + W_DST, fp = H[h + H_SRC_PORT], bp = H[h + H_DST_PORT];
-        if (fp === sp && bp === dp
-          && W[A + 3] === s[3] && W[B + 3] === d[3] && W[A] === s[0] && W[A + 1] === s[1] && W[A + 2] === s[2]
-          && W[B] === d[0] && W[B + 1] === d[1] && W[B + 2] === d[2]) return slot * 2;
-        if (fp === dp && bp === sp
-          && W[A + 3] === d[3] && W[B + 3] === s[3] && W[A] === d[0] && W[A + 1] === d[1] && W[A + 2] === d[2]
-          && W[B] === s[0] && W[B + 1] === s[1] && W[B + 2] === s[2]) return slot * 2 + 1;
+      if (buckets[2 * b + 1] === hash && v !== TOMB) {
+        // The slot's offsets only past the tombstone test: (TOMB - 1) times a stride overflows int32, and the first
+        // tombstone probed had dropped the optimised lookup ("overflow", --trace-deopt).
+        const slot = v - 1;
+        const w = slot * W_STRIDE, h = slot * H_STRIDE, u = slot * B_STRIDE;
+        if (U8[u + B_PROTO] === pkt.protocol && H[h + H_VLAN] === pkt.vlanId && U8[u + B_IPV] === pkt.ipVersion
+          && U8[u + B_TUNNEL] === tunnel) {
+          const A = w + W_SRC, B = w + W_DST, fp = H[h + H_SRC_PORT], bp = H[h + H_DST_PORT];
+          if (fp === sp && bp === dp
+            && W[A + 3] === s[3] && W[B + 3] === d[3] && W[A] === s[0] && W[A + 1] === s[1] && W[A + 2] === s[2]
+            && W[B] === d[0] && W[B + 1] === d[1] && W[B + 2] === d[2]) return slot * 2;
+          if (fp === dp && bp === sp
+            && W[A + 3] === d[3] && W[B + 3] === s[3] && W[A] === d[0] && W[A + 1] === d[1] && W[A + 2] === d[2]
+            && W[B] === s[0] && W[B + 1] === s[1] && W[B + 2] === s[2]) return slot * 2 + 1;
+        }
       }
       b = (b + 1) & mask;
     }
