@@ -231,6 +231,28 @@ describe('writeShortest in a buffer lent from the WebAssembly module (written in
     expect(readFileSync(join(dir, 'own.csv'), 'latin1')).toBe(want);
   });
 
+  it('writes the current contents of one row buffer reused at one offset, and of another array at that offset', () => {
+    // The formatting thread passes one row buffer at offset 0 for every row (its consecutive cells copied through one
+    // view kept across calls): each row must still come out with the values the buffer holds at that call.
+    const dir = testDir('flowsift-cells-');
+    const sink = OutputSink.open(join(dir, 'reuse.csv'), 4096);
+    const ix = Int32Array.from({ length: 12 }, (_, i) => i); // consecutive: the block copy
+    const row = new Float64Array(16), other = new Float64Array(16);
+    let want = '';
+    for (let r = 0; r < 50; r++) {
+      for (let i = 0; i < 16; i++) row[i] = (r * 16 + i) / 7;
+      for (let i = 0; i < 16; i++) other[i] = r * 1000 + i;
+      sink.commaNumbers(row, 0, ix);
+      sink.commaNumbers(other, 0, ix);
+      sink.commaNumbers(row, 2, ix); // same array, another offset
+      sink.byte(10);
+      for (const [a, o] of [[row, 0], [other, 0], [row, 2]] as const) for (let i = 0; i < 12; i++) want += `,${String(a[o + i])}`;
+      want += '\n';
+    }
+    sink.close();
+    expect(readFileSync(join(dir, 'reuse.csv'), 'latin1')).toBe(want);
+  });
+
   it('runs the module built from the AssemblyScript source (src/dataset/wasm/shortest.ts)', async () => {
     // @ts-expect-error -- a plain .mjs script without type declarations
     const { compileShortest, embeddedShortest } = await import('../scripts/build-wasm.mjs');

@@ -120,6 +120,13 @@ export function writeShortest(buf: Uint8Array, pos: number, v: number): number {
 
 /** The last cells [from, to) of `indices` {@link commaCellsInPlace} gathered, and their first index when consecutive (else −1). */
 let gatherIndices: Int32Array | null = null, gatherFrom = 0, gatherTo = 0, gatherStart = -1;
+/**
+ * The view of the last consecutive block copied (`values`, `offset + gatherStart`, length), kept while those stay the
+ * same: the formatting thread passes one row buffer at offset 0 for every row, and a new subarray per row had been a
+ * million typed-array objects (Builtins_CreateTypedArray and TypedArrayPrototypeSubArray ~0.8 % of `extract`'s
+ * samples on the benchmark capture, perf) and most of the young generation's garbage.
+ */
+let blockValues: Float64Array | null = null, blockAt = -1, blockLength = -1, block: Float64Array = new Float64Array(0);
 
 /**
  * Writes `,v` for v = `values[offset + indices[i]]`, i ∈ [from, to), into the lent buffer ({@link borrowShortestBuffer})
@@ -145,7 +152,16 @@ export function commaCellsInPlace(pos: number, values: Float64Array, offset: num
   }
   // Consecutive indices (the CICFlowMeter columns are the registry's first features, in order): one block copy, about
   // half the time of the loop (95 -> 50 ms per million 80-cell rows, subarray included).
-  if (gatherStart >= 0) cells.set(values.subarray(offset + gatherStart, offset + gatherStart + n));
+  if (gatherStart >= 0) {
+    const at = offset + gatherStart;
+    if (values !== blockValues || at !== blockAt || n !== blockLength) {
+      blockValues = values;
+      blockAt = at;
+      blockLength = n;
+      block = values.subarray(at, at + n);
+    }
+    cells.set(block);
+  }
   else for (let i = 0; i < n; i++) cells[i] = values[offset + indices[from + i]];
   let at = REGION_AT + pos, next = 0;
   for (;;) {
