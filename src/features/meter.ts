@@ -441,9 +441,10 @@ export class FlowMeter implements FlowObserver {
       hash[i] = h;
       sum = (sum + t.touchIndex(h)) | 0;
     }
-    // Kept a small integer: a field that once held a heap number changes the meter's hidden class, and every optimised
-    // function that had checked it is dropped ("wrong map" in push, update, onPacket, start and release, `--trace-deopt`
-    // on the benchmark capture, when the sum of bucket contents first passed 2^31).
+    // Kept small integers (the sum in int32, the field below 2^20): with an unbounded sum and field, and tombstones of
+    // 0xffffffff, `--trace-deopt` on the benchmark capture showed a cluster of deopts when the first tombstones were
+    // read here: "lost precision" in push, "wrong map" in push, update, onPacket, start and release. With both kept
+    // small and TOMB below 2^31 the cluster is gone (which of the two caused the "wrong map" ones was not measured).
     this.touched = (this.touched + sum) & 0xfffff;
     for (let i = 0; i < n; i++) t.process(ahead[i], hash[i]);
   }
