@@ -133,7 +133,7 @@ parentPort!.on('message', (m: CsvBatch | { end: true }) => {
         row.ids = rowIds;
         row.at = 0;
         // Features computed by the main thread (CsvBatch.finalized) are in the features ring, else computed here.
-        const finalized = m.finalized === true;
+        const finalized = m.finalized;
         row.features = finalized ? features : rowFeatures;
         row.featureOffset = 0;
         for (let r0 = m.slot * BATCH_ROWS, end = r0 + m.rows; r0 < end; r0 += TOUCH_ROWS) {
@@ -147,7 +147,10 @@ parentPort!.on('message', (m: CsvBatch | { end: true }) => {
           for (let r = r0; r < r1; r++) {
             const slot = slots[2 * r];
             writeFlowIds(table!, slot, slots[2 * r + 1], rowIds, 0);
-            if (finalized) row.featureOffset = r * finalizedWidth;
+            // The offset is computed for every row: a multiplication first reached when the first finalized batch
+            // came (after the handler was optimised) dropped the optimised code ('insufficient type feedback').
+            const offset = r * finalizedWidth;
+            if (finalized) row.featureOffset = offset;
             else finalizer!.finalizeSlot(slot, rowFeatures);
             for (let i = 0, o = r * textWidth; i < textWidth; i++) if (textDeferred[i] === 0) rowText[i] = strings[codes[o + i]];
             finalizer!.finalizeText(slot, rowText);

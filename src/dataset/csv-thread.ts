@@ -151,16 +151,16 @@ export interface CsvBatch {
   reset: boolean;
   /**
    * With a meter that shares its records: the meter's records, when they are not those of the previous batch (first
-   * batch, table growth, next capture). Row r's flow is then slot `slots[2 · (slot · BATCH_ROWS + r)]` of them, its
+   * batch, table growth, next capture); null otherwise. Row r's flow is then slot `slots[2 · (slot · BATCH_ROWS + r)]` of them, its
    * end reason the next number.
    */
-  records?: SharedFlowRecords;
+  records: SharedFlowRecords | null;
   /**
    * With shared records: the main thread computed the rows' numeric features itself (see
    * ThreadedFlowCsvWriter.finalizeHere): row r's are `features[(slot · BATCH_ROWS + r) · w …]` (registry order, the
    * first w = {@link finalizedRowWidth} features), and the worker only formats them.
    */
-  finalized?: boolean;
+  finalized: boolean;
 }
 
 /**
@@ -452,12 +452,12 @@ export class ThreadedFlowCsvWriter {
     }
     // The worker decrements and notifies after each batch.
     Atomics.add(this.control, IN_FLIGHT, 1);
-    const batch: CsvBatch = { slot: this.slot, rows: this.rows, newStrings: this.newStrings, reset: this.reset };
-    if (finalized) batch.finalized = true;
-    if (this.recordsToSend) {
-      batch.records = this.recordsToSend;
-      this.recordsToSend = null;
-    }
+    // Every batch message has the same properties, so that the worker's handler sees one object shape (a message with
+    // a property the first ones lacked dropped its optimised code: 'wrong map' in V8's --trace-deopt).
+    const batch: CsvBatch = {
+      slot: this.slot, rows: this.rows, newStrings: this.newStrings, reset: this.reset, records: this.recordsToSend, finalized,
+    };
+    this.recordsToSend = null;
     this.ringOwner[this.slot] = this.owner;
     this.ringRows[this.slot] = this.rows;
     this.worker.postMessage(batch);
