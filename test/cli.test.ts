@@ -34,7 +34,8 @@ describe('flowsift extract', () => {
   it('writes identifiers, the 76 CICFlowMeter features, the text columns and Label, one row per flow', () => {
     expect(header.slice(0, 7)).toEqual(['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp']);
     expect(header.slice(7, 83)).toEqual([...CIC_FEATURE_ORDER]);
-    expect(header.slice(83, -1).sort()).toEqual(['conn_state', 'history', 'server_name', 'service', 'service_source']);
+    expect(header.slice(83, -1).sort()).toEqual(['conn_state', 'end_reason', 'history', 'server_name', 'service', 'service_source']);
+    expect(header.at(-2)).toBe('end_reason');
     expect(header.at(-1)).toBe('Label');
     expect(rows.length).toBeGreaterThan(3000);
     for (const r of rows.slice(0, 500)) for (const h of header.slice(7, 83)) expect(Number.isFinite(Number(r[h])), h).toBe(true);
@@ -49,6 +50,35 @@ describe('flowsift extract', () => {
     const dns = rows.filter((r) => r['Dst Port'] === '53' && r.Protocol === '17');
     expect(dns.length).toBeGreaterThan(0);
     expect(dns.filter((r) => r.service === 'DNS' && r.server_name !== '').length).toBe(dns.length);
+  });
+
+  it('says why each flow ended; with --max-flows the flows exported early say evicted, and no packet is lost', () => {
+    const reasons = (rs: Record<string, string>[]): Record<string, number> => {
+      const n: Record<string, number> = {};
+      for (const r of rs) n[r.end_reason] = (n[r.end_reason] ?? 0) + 1;
+      return n;
+    };
+    const packets = (rs: Record<string, string>[]): number => rs.reduce((a, r) => a + Number(r['Total Fwd Packet']) + Number(r['Total Bwd packets']), 0);
+    const all = reasons(rows);
+    // A 2-minute lab excerpt: TCP connections close, the rest is still open at the end; nothing is evicted.
+    expect(Object.keys(all).every((k) => ['idle', 'tcp_end', 'end_of_input'].includes(k)), JSON.stringify(all)).toBe(true);
+    expect(all.tcp_end).toBeGreaterThan(3000);
+    const out = join(tmp, 'evicted.csv');
+    const r = flowsift(['extract', EXAMPLE, '--max-flows', '50', '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const evictedSaid = Number(/([\d,]+) flows evicted early/.exec(r.stderr)?.[1].replace(/,/g, ''));
+    const small = parse(readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];
+    const n = reasons(small);
+    expect(n.evicted).toBe(evictedSaid);
+    expect(n.evicted).toBeGreaterThan(100);
+    // An evicted flow's later packets start a new flow with the same 5-tuple: more rows, the same packets.
+    expect(small.length).toBeGreaterThanOrEqual(rows.length);
+    expect(packets(small)).toBe(packets(rows));
+    // The formatting thread (one capture, --threads 1) reads the end reason from the shared slot ring: the same bytes.
+    const threaded = join(tmp, 'evicted-threaded.csv');
+    const t = flowsift(['extract', EXAMPLE, '--max-flows', '50', '--threads', '1', '-o', threaded]);
+    expect(t.code, t.stderr).toBe(0);
+    expect(readFileSync(threaded, 'utf8')).toBe(readFileSync(out, 'utf8'));
   });
 
   it('labels by the rules: every class of the example, attackers only in their windows', () => {

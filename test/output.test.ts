@@ -140,6 +140,22 @@ describe('OutputSink.write', () => {
     sink.close();
     expect(readFileSync(path, 'utf8')).toBe(expected);
   });
+
+  it('shortBytes copies a short cell at every buffer position, flushing when it would not fit', () => {
+    const cells = [',idle', ',tcp_end', ',end_of_input', ',evicted', ''].map((c) => new TextEncoder().encode(c));
+    const path = join(tmp, 'cells.txt');
+    const sink = OutputSink.open(path, 4096);
+    let expected = '';
+    for (let i = 0; i < 2000; i++) {
+      const c = cells[i % cells.length];
+      sink.shortBytes(c);
+      sink.byte(48 + (i % 10));
+      expected += new TextDecoder().decode(c) + String(i % 10);
+    }
+    sink.close();
+    expect(readFileSync(path, 'latin1')).toBe(expected);
+    expect(expected.length).toBeGreaterThan(3 * 4096); // crossed several flushes
+  });
 });
 
 describe('extract --threads 1 (CSV formatted on a worker thread)', () => {

@@ -77,7 +77,7 @@ export function addMeterOptions(cmd: Command): Command {
     .addOption(new Option('--accounting-mode <mode>', 'bytes counted by the nfstream columns: link (frame length) or ip (IP length); profile default: link')
       .choices(['link', 'ip']))
     .option('--statistical-analysis', "compute nfstream's statistical columns (packet sizes, inter-arrival times, TCP flag counts), as nfstream's statistical_analysis=True")
-    .option('--max-flows <n>', `most flows held at once; beyond it the least recently active flow is exported early (marked evicted) (default ${groupDigits(DEFAULT_MAX_FLOWS)}, about 0.5 GiB of flow state)`)
+    .option('--max-flows <n>', `most flows held at once; beyond it the least recently active flow is exported early (end_reason evicted) (default ${groupDigits(DEFAULT_MAX_FLOWS)}, about 0.5 GiB of flow state)`)
     .option('--strict', 'treat a capture that ends inside a record as an error');
 }
 

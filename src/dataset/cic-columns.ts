@@ -29,7 +29,7 @@
  * Names are matched after trimming (spaces, byte-order mark), case-insensitively, with runs of white space read as
  * one space; `_` and `-` are kept, so `cwe_flag_count` and `CWE Flag Count` stay apart.
  */
-import { IDENTIFIER_COLUMNS } from '../features/registry.js';
+import { END_REASON_COLUMN, IDENTIFIER_COLUMNS } from '../features/registry.js';
 
 /** Tools whose column names are known. */
 export type ColumnSource = 'cicflowmeter4' | 'cic-ids2017' | 'cse-cic-ids2018' | 'python-cicflowmeter' | 'nfstream' | 'pandas';
@@ -211,5 +211,6 @@ export function columnResolver(featureNames: readonly string[], textColumns: rea
   put(LABEL_COLUMN, { kind: 'label' });
   for (const c of IGNORED_COLUMNS) put(c.name, { kind: 'ignored', why: c.why, source: c.source });
   for (const t of textColumns) if (!roles.has(columnKey(t))) roles.set(columnKey(t), { kind: 'ignored', why: 'flowsift text column' });
+  put(END_REASON_COLUMN.name, { kind: 'ignored', why: 'why the flow ended (flowsift)' });
   return (name) => roles.get(columnKey(name)) ?? { kind: 'unknown' };
 }

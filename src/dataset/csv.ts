@@ -1,14 +1,14 @@
 /**
  * The flow CSV schema written by `flowsift extract`: one row per flow, identifier columns, then the
- * registry's numeric features (CICFlowMeter names and order first), then its text columns, then `Label` when
- * labels were given. Numbers are written in JavaScript's shortest round-trip form; text is quoted per
- * RFC 4180 when it holds a comma, quote or line break.
+ * registry's numeric features (CICFlowMeter names and order first), then its text columns, then `end_reason`
+ * ({@link END_REASON_COLUMN}), then `Label` when labels were given. Numbers are written in JavaScript's shortest
+ * round-trip form; text is quoted per RFC 4180 when it holds a comma, quote or line break.
  *
  * A {@link CsvLayout} selects the identifier columns (CICFlowMeter's, or nfstream's for the nfstream profile) and
  * which features are written in which order.
  */
-import { IDENTIFIER_COLUMNS } from '../features/registry.js';
-import { EndReason } from '../flow/table.js';
+import { END_REASON_COLUMN, IDENTIFIER_COLUMNS } from '../features/registry.js';
+import { END_REASON_NAMES, EndReason } from '../flow/table.js';
 import type { OutputSink } from './output.js';
 import { CELL_ROOM } from './shortest.js';
 
@@ -122,7 +122,21 @@ function address(sink: OutputSink, v4: number, text: string): void {
   else sink.write(text);
 }
 
-/** Writes flows as CSV rows to a sink. */
+/**
+ * The {@link END_REASON_COLUMN} cells with their leading comma (`,idle`, …), by {@link EndReason} code, as bytes
+ * copied with {@link OutputSink.shortBytes}. `extract` of the benchmark capture (a million rows), formatting-thread CPU
+ * against the build without the column, paired medians of 8 alternating runs: +0.29 s with the cell written as a string
+ * (`sink.write(name)`), +0.07 s with `sink.bytes`, −0.05 s (no cost measurable) with `shortBytes`.
+ */
+const END_REASON_CELLS: readonly Uint8Array[] = END_REASON_NAMES.map((n) => new TextEncoder().encode(`,${n}`));
+/** An empty cell, for a code outside {@link END_REASON_NAMES} (none is written by the flow table). */
+const EMPTY_CELL = new Uint8Array([44]);
+
+/**
+ * Writes flows as CSV rows to a sink: the identifier columns (CICFlowMeter's, or nfstream's with
+ * {@link CsvLayout.identifiers}), the numeric features, the registry's text columns, {@link END_REASON_COLUMN} (why
+ * the flow ended: `evicted` for a flow exported early by `--max-flows`), and `Label` when asked for.
+ */
 export class FlowCsvWriter {
   private readonly nText: number;
   /** Writes {@link NFSTREAM_IDENTIFIER_COLUMNS} instead of CICFlowMeter's. */
@@ -148,7 +162,7 @@ export class FlowCsvWriter {
     this.featureIndex = Int32Array.from(layout.featureIndices ?? featureNames.map((_, i) => i));
     featureNames = Array.from(this.featureIndex, (i) => featureNames[i]);
     this.nText = textNames.length;
-    const header = [...ids, ...featureNames, ...textNames, ...(withLabel ? ['Label'] : [])];
+    const header = [...ids, ...featureNames, ...textNames, END_REASON_COLUMN.name, ...(withLabel ? ['Label'] : [])];
     if (layout.header !== false) sink.write(`${header.map(csvField).join(',')}\n`);
   }
 
@@ -160,6 +174,7 @@ export class FlowCsvWriter {
     sink.commaNumbers(f, flow.featureOffset, this.featureIndex);
     const t = flow.text, to = flow.textOffset;
     for (let i = 0; i < this.nText; i++) { sink.byte(44); sink.write(csvField(t[to + i])); }
+    sink.shortBytes(END_REASON_CELLS[flow.reason | 0] ?? EMPTY_CELL);
     if (this.withLabel) { sink.byte(44); sink.write(csvField(label ?? '')); }
     sink.byte(10);
     this.rows++;

@@ -257,6 +257,19 @@ export class OutputSink {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
+  /**
+   * Appends the few bytes of `b` (a short constant cell, e.g. `,tcp_end`) with a loop: for a dozen bytes a call into the
+   * typed-array copy builtin ({@link bytes}) costs more than the stores. `b` must fit the buffer (4 KiB at least).
+   */
+  shortBytes(b: Uint8Array): void {
+    const n = b.length;
+    if (this.pos + n > this.buf.length) this.flush();
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = b[i];
+    this.pos = p;
+  }
+
   /** Appends `b[0, n)`. */
   bytes(b: Uint8Array, n = b.length): void {
     if (this.pos + n > this.buf.length) {

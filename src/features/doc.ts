@@ -1,7 +1,7 @@
 /**
  * Renders the feature registry as Markdown (docs/features.md is generated from it).
  */
-import { CIC_FEATURE_ORDER, createFeatureSet, IDENTIFIER_COLUMNS } from './registry.js';
+import { CIC_FEATURE_ORDER, createFeatureSet, END_REASON_COLUMN, IDENTIFIER_COLUMNS } from './registry.js';
 
 /** The features document: identifiers, then every feature with unit, definition and CICFlowMeter notes. */
 export function featuresMarkdown(): string {
@@ -32,11 +32,12 @@ export function featuresMarkdown(): string {
     '|---|---|---|---|---|---|',
     ...set.features.map((f, i) => `| ${i + 1} | ${esc(f.name)} | ${f.unit} | ${f.modelInput === false ? 'no' : 'yes'} | ${esc(f.description)} | ${esc(f.differsFromCic ?? '')} |`),
     '',
-    `## Text columns (${set.textColumns.length}; not model inputs)`,
+    `## Text columns (${set.textColumns.length + 1}; not model inputs)`,
     '',
     '| name | definition |',
     '|---|---|',
     ...set.textColumns.map((c) => `| ${esc(c.name)} | ${esc(c.description)} |`),
+    `| ${esc(END_REASON_COLUMN.name)} | ${esc(END_REASON_COLUMN.description)} |`,
     '',
     '## Families',
     '',

@@ -15,9 +15,26 @@ import { NfstreamStatsFamily } from './families/nfstream-stats.js';
 import { ServiceFamily } from './families/service.js';
 import { SubflowFamily } from './families/subflow.js';
 import { HeaderFamily } from './families/tcp-header.js';
+import { END_REASON_NAMES } from '../flow/table.js';
 
 /** Identifier columns written before the features; never model inputs by default. */
 export const IDENTIFIER_COLUMNS = ['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp'] as const;
+
+/**
+ * The column `extract` writes after the text columns (before `Label`): why the flow ended, one of
+ * {@link END_REASON_NAMES}. Not a model input. Flows cut short by `--max-flows` say `evicted` here, so that a reader can
+ * tell a flow exported early (its features cover only the packets seen until then; a later packet with the same
+ * 5-tuple starts a new flow) from one that ended on its own.
+ */
+export const END_REASON_COLUMN: TextColumnDef = {
+  name: 'end_reason',
+  description: `Why the flow ended: ${END_REASON_NAMES.map((n) => `\`${n}\``).join(', ')}. \`idle\`: no packet for the idle `
+    + 'timeout; `active`: the active timeout passed since its first packet (the next packet starts a new flow); '
+    + '`tcp_end`: FIN both ways or RST, then the linger time or a new SYN; `end_of_input`: still open when the '
+    + 'capture ended; `evicted`: exported early because the flow table was full (`--max-flows`: the least recently '
+    + 'active flow goes first). A flow ended by a timeout or eviction that sees more packets later is reported '
+    + 'again as a new flow.',
+};
 
 /** CICFlowMeter 4's 76 numeric feature columns, in its CSV order (between "Timestamp" and "Label"). */
 export const CIC_FEATURE_ORDER: readonly string[] = [
