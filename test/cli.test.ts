@@ -171,7 +171,15 @@ describe('flowsift train / evaluate / score on the example', () => {
     expect(csv.code).toBe(0);
     const scored = parse(readFileSync(join(tmp, 'scored.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     expect(scored).toHaveLength(flagged.length);
-    expect(Object.keys(scored[0])).toEqual(['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp', 'Prediction', 'Probability', 'Confidence']);
+    expect(Object.keys(scored[0])).toEqual(['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp', 'Prediction', 'Probability', 'Confidence', 'end_reason']);
+    expect(scored.every((r) => ['idle', 'tcp_end', 'end_of_input'].includes(r.end_reason))).toBe(true);
+    // With --max-flows, flows scored early because the table was full say so, in CSV and JSON alike.
+    const small = flowsift(['score', EXAMPLE, '--model', MODEL, '--all', '--max-flows', '50', '--json']);
+    expect(small.code, small.stderr).toBe(0);
+    const evictedSaid = Number(/([\d,]+) flows evicted early/.exec(small.stderr)?.[1].replace(/,/g, ''));
+    const smallObjs = small.stdout.trim().split('\n').map((l) => JSON.parse(l) as { end_reason: string });
+    expect(smallObjs.filter((o) => o.end_reason === 'evicted').length).toBe(evictedSaid);
+    expect(evictedSaid).toBeGreaterThan(100);
   });
 
   it('score: the CSV rows say what the JSON lines say (identifiers, label, numbers as JavaScript writes them), with and without a guard', () => {
@@ -185,8 +193,8 @@ describe('flowsift train / evaluate / score on the example', () => {
       const text = (v: string | number | null): string => (v === null ? '' : String(v));
       rows.forEach((r, i) => {
         const o = objs[i]!;
-        expect([r['Flow ID'], r['Src IP'], r['Src Port'], r['Dst IP'], r['Dst Port'], r.Protocol, r.Timestamp, r.Prediction, r.Probability, r.Confidence])
-          .toEqual([o.flow_id, o.src_ip, o.src_port, o.dst_ip, o.dst_port, o.protocol, o.timestamp, o.prediction, o.probability, o.confidence].map(text));
+        expect([r['Flow ID'], r['Src IP'], r['Src Port'], r['Dst IP'], r['Dst Port'], r.Protocol, r.Timestamp, r.Prediction, r.Probability, r.Confidence, r.end_reason])
+          .toEqual([o.flow_id, o.src_ip, o.src_port, o.dst_ip, o.dst_port, o.protocol, o.timestamp, o.prediction, o.probability, o.confidence, o.end_reason].map(text));
       });
       if (model === DEFAULT_MODEL) expect(rows.some((r) => r.Confidence !== '')).toBe(true);
     }

@@ -381,7 +381,7 @@ describe('CLI: train stores the guard, score prints Confidence, the bundle reloa
     const csvFile = join(tmp, 'scored.csv');
     expect(flowsift(['score', EXAMPLE, '--model', dir, '-o', csvFile, '-q']).code).toBe(0);
     const csv = parse(readFileSync(csvFile, 'utf8'), { columns: true }) as Record<string, string>[];
-    expect(Object.keys(csv[0]!)).toEqual(['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp', 'Prediction', 'Probability', 'Confidence']);
+    expect(Object.keys(csv[0]!)).toEqual(['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp', 'Prediction', 'Probability', 'Confidence', 'end_reason']);
     expect(csv).toHaveLength(rows.length);
     const json = flowsift(['score', EXAMPLE, '--model', dir, '--json', '--all', '-q']).stdout.trim().split('\n').map((l) => JSON.parse(l));
     for (const o of json) {

@@ -10,27 +10,34 @@
  *
  * CSV columns ({@link SCORE_COLUMNS}): CICFlowMeter's identifier columns (Flow ID, Src IP, Src Port, Dst IP, Dst Port,
  * Protocol, Timestamp as ISO 8601 UTC with µs), Prediction (the reported label), Probability (the model's probability
- * of its class), Confidence (probability × the guard's in-distribution confidence; empty without a guard).
+ * of its class), Confidence (probability × the guard's in-distribution confidence; empty without a guard), end_reason
+ * (why the flow ended, as in `extract`'s column: `evicted` marks a flow scored early because the flow table was full,
+ * on the packets seen until then). JSON lines carry the same fields (`end_reason` too). The text format has no column
+ * for it.
  */
 import type { CicIdentifierRow, CsvFlowRow } from '../dataset/csv.js';
-import { csvField, writeCicIdentifiers } from '../dataset/csv.js';
+import { csvField, writeCicIdentifiers, writeEndReasonCell } from '../dataset/csv.js';
 import type { FlowRowWriter } from '../dataset/csv-thread.js';
 import { BENIGN } from '../dataset/labels.js';
 import type { OutputSink } from '../dataset/output.js';
 import { createFeatureSet } from '../features/registry.js';
+import { END_REASON_NAMES } from '../flow/table.js';
 import { loadBundleAsync, ModelPipeline, TFJS_ALGOS } from './bundle.js';
 import type { RowScorer } from './bundle.js';
 import { ModelError } from './errors.js';
 import { OpenSetGuard, UNKNOWN } from './openset.js';
 
 /** Columns of `score`'s CSV output. */
-export const SCORE_COLUMNS = ['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp', 'Prediction', 'Probability', 'Confidence'] as const;
+export const SCORE_COLUMNS = ['Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp', 'Prediction', 'Probability', 'Confidence', 'end_reason'] as const;
 
 /** How rows are written: CSV with a header, one JSON object per line, or aligned text for a terminal. */
 export type ScoreFormat = 'csv' | 'json' | 'text';
 
-/** A flow as a scored row shows it: a finished flow, or a view of its copied identifiers and features. */
-export type ScoredFlow = CicIdentifierRow & { readonly flowId: string; readonly timestamp: string };
+/**
+ * A flow as a scored row shows it: a finished flow, or a view of its copied identifiers and features; `reason` is its
+ * end reason code (flow/table.ts EndReason).
+ */
+export type ScoredFlow = CicIdentifierRow & { readonly flowId: string; readonly timestamp: string; readonly reason: number };
 
 /** What a run of {@link ScoreWriter} counted (structured-cloneable). */
 export interface ScoreSummary {
@@ -100,7 +107,7 @@ export class ScoreWriter implements FlowRowWriter {
       sink.write(`${JSON.stringify({
         flow_id: flow.flowId, src_ip: flow.srcIp, src_port: flow.srcPort, dst_ip: flow.dstIp, dst_port: flow.dstPort,
         protocol: flow.protocol, timestamp: flow.timestamp, prediction: label, probability: p, confidence: conf,
-        model_class: modelClass, distance_ratio: conf === null ? null : ratio,
+        model_class: modelClass, distance_ratio: conf === null ? null : ratio, end_reason: END_REASON_NAMES[flow.reason] ?? '',
       })}\n`);
     } else if (this.format === 'csv') {
       // Identifiers and numbers as bytes, as extract writes them (the same text as String()).
@@ -108,6 +115,7 @@ export class ScoreWriter implements FlowRowWriter {
       sink.byte(44); sink.write(csvField(label));
       sink.byte(44); sink.number(p);
       sink.byte(44); if (conf !== null) sink.number(conf);
+      writeEndReasonCell(sink, flow.reason);
       sink.byte(10);
     } else {
       const a = `${flow.srcIp}:${flow.srcPort}`, b = `${flow.dstIp}:${flow.dstPort}`;
