@@ -151,8 +151,8 @@ export interface CsvBatch {
   reset: boolean;
   /**
    * With a meter that shares its records: the meter's records, when they are not those of the previous batch (first
-   * batch, table growth, next capture); null otherwise. Row r's flow is then slot `slots[2 · (slot · BATCH_ROWS + r)]` of them, its
-   * end reason the next number.
+   * batch, table growth, next capture); null otherwise. Row r's flow is then slot `slots[2 · (slot · BATCH_ROWS + r)]`
+   * of them, its end reason the next number.
    */
   records: SharedFlowRecords | null;
   /**

@@ -12,8 +12,7 @@
  * Protocol, Timestamp as ISO 8601 UTC with µs), Prediction (the reported label), Probability (the model's probability
  * of its class), Confidence (probability × the guard's in-distribution confidence; empty without a guard), end_reason
  * (why the flow ended, as in `extract`'s column: `evicted` marks a flow scored early because the flow table was full,
- * on the packets seen until then). JSON lines carry the same fields (`end_reason` too). The text format has no column
- * for it.
+ * on the packets seen until then). JSON lines carry it too, as `end_reason`; the text format does not.
  */
 import type { CicIdentifierRow, CsvFlowRow } from '../dataset/csv.js';
 import { csvField, writeCicIdentifiers, writeEndReasonCell } from '../dataset/csv.js';
