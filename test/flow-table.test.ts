@@ -226,6 +226,24 @@ describe('FlowTable', () => {
     table.process(u(10, 2)); // reuses the released slot
     expect(table.size).toBe(1);
   });
+
+  it('reuses released slots last released first, and never a slot still kept', () => {
+    const started: number[] = [];
+    const table = new FlowTable({ onFlowStart(slot) { started.push(slot); }, onPacket() {}, onFlowEnd(slot) { table.keep(slot); } },
+      { sharedMemory: true, idleTimeoutUs: 1000, initialCapacity: 16 });
+    const u = (t: number, sport: number) => pkt({ t, src: '10.0.0.1', dst: '10.0.0.2', sport, dport: 53, proto: IpProto.UDP });
+    for (let i = 0; i < 8; i++) table.process(u(i, 100 + i)); // slots 0–7
+    table.process(u(5000, 200)); // the 8 flows time out and are kept; the new flow takes slot 8
+    expect(started).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const s of [3, 7, 5]) table.release(s);
+    for (let i = 0; i < 4; i++) table.process(u(5001 + i, 300 + i));
+    // 5, 7, 3 from the stack; then a slot never used, not one of the kept 0, 1, 2, 4, 6
+    expect(started.slice(9)).toEqual([5, 7, 3, 9]);
+    expect(() => table.release(5)).toThrow(/not kept/);
+    table.release(6);
+    table.process(u(5010, 400));
+    expect(started.at(-1)).toBe(6);
+  });
 });
 
 describe('FlowTable.flush', () => {
