@@ -7,11 +7,11 @@
  *
  * Every tool runs as a whole process (pcap in → flow table out), timed with /usr/bin/time (wall seconds,
  * peak RSS); each is run --runs times, the tools interleaved run by run (so that a drift of the VM's speed lands on
- * all of them), and the median is reported, with flowsift's ratio to each peer as the median of the run-by-run
- * ratios. Peers missing on the machine are skipped
+ * all of them), after --warmup untimed rounds of the same kind, and the median is reported, with flowsift's ratio to
+ * each peer as the median of the run-by-run ratios. Peers missing on the machine are skipped
  * with a note (Debian packages: argus-server argus-client nfdump tshark python3-sklearn python3-numpy).
  *
- * Options: --runs N (3), --only a,b (flowsift,flowsift-1t,flowsift-4files,argus,nfpcapd,tshark,train,curve,score), --flows N (1000000: the
+ * Options: --runs N (5), --warmup N (1), --only a,b (flowsift,flowsift-1t,flowsift-4files,argus,nfpcapd,tshark,train,curve,score), --flows N (1000000: the
  * generator's flow count; other sizes get their own cache file).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -27,7 +27,8 @@ const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
 };
-const RUNS = Number(opt('runs', '3'));
+const RUNS = Number(opt('runs', '5'));
+const WARMUP = Number(opt('warmup', '1'));
 const FLOWS = Number(opt('flows', '1000000'));
 const ONLY = opt('only', 'flowsift,flowsift-1t,flowsift-4files,argus,nfpcapd,tshark,train,curve,score').split(',');
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -104,16 +105,23 @@ const tools = {
 // with argus + ra at 10.2–11.9 s within one bench). "flowsift ×" is the median of the run-by-run ratios.
 const active = Object.entries(tools).filter(([name]) => ONLY.includes(name));
 const runsOf = new Map(active.filter(([, t]) => t).map(([name]) => [name, []]));
-for (let i = 0; i < RUNS; i++) {
+// Warm-up rounds (untimed, like hyperfine's --warmup): this VM gives freed memory back to its host (virtio-balloon
+// free page reporting), and memory a process then touches first is backed again by the host at ~0.4 GB/s instead of
+// ~15 GB/s. A 200 MB first touch took 445–515 ms after 15 s idle and 11–105 ms right after another process had
+// freed memory (3 alternations each). So the first timed run of a bench, which follows idle time, paid ~0.4 s more
+// than the runs after it (flowsift's first run was the slowest of three in each of the two benches of 23 November:
+// 3.91 s and 4.15 s against 3.15–3.67 s). After a warm-up round every timed run follows another tool's run.
+for (let i = -WARMUP; i < RUNS; i++) {
   for (const [name, t] of active) {
     if (!t) continue;
     // Every run starts without the previous run's outputs, for every tool: `argus -w` appends to an existing file
     // (ra would then read the earlier runs' records too), and replacing a 480 MB file costs its deletion (0.4–0.7 s
     // on this VM, measured in flowsift's final rename), which is not the tool's work.
     for (const f of readdirSync(out)) rmSync(join(out, f), { recursive: true, force: true });
-    const runs = runsOf.get(name);
-    runs.push(timed(t.steps));
-    process.stderr.write(`${name} run ${i + 1}/${RUNS}: ${runs.at(-1).wall.toFixed(2)} s, ${(runs.at(-1).rss / 1024).toFixed(0)} MiB\n`);
+    const run = timed(t.steps);
+    if (i >= 0) runsOf.get(name).push(run);
+    const label = i < 0 ? `warm-up ${i + WARMUP + 1}/${WARMUP}` : `run ${i + 1}/${RUNS}`;
+    process.stderr.write(`${name} ${label}: ${run.wall.toFixed(2)} s, ${(run.rss / 1024).toFixed(0)} MiB\n`);
   }
 }
 const rows = [];
@@ -124,7 +132,7 @@ for (const [name, t] of active) {
   rows.push({ name, runs, wall, rss: Math.max(...runs.map((r) => r.rss)), pps: packets / wall, mbps: size / 1e6 / wall, note: t.note });
 }
 
-console.log(`benchmark capture: ${capture} (${packets.toLocaleString('en-US')} packets, ${(size / 1e6).toFixed(0)} MB), median of ${RUNS} runs (tools interleaved run by run), ${new Date().toISOString()}`);
+console.log(`benchmark capture: ${capture} (${packets.toLocaleString('en-US')} packets, ${(size / 1e6).toFixed(0)} MB), median of ${RUNS} runs (tools interleaved run by run, after ${WARMUP} untimed warm-up round${WARMUP === 1 ? '' : 's'}), ${new Date().toISOString()}`);
 console.log('');
 const fs = rows.find((r) => r.name === 'flowsift' && r.wall);
 console.log(`${'tool'.padEnd(10)} ${'wall s'.padStart(8)} ${'Mpps'.padStart(7)} ${'MB/s'.padStart(7)} ${'peak RSS'.padStart(10)} ${'flowsift ×'.padStart(11)}  output`);
