@@ -303,8 +303,10 @@ export class FlowTable extends FlowRecordView {
    * Free slots, a stack (the last freed is reused first, as the linked list through the records' W_NEXT that it
    * replaced). Dense and apart from the slot records: a slot the formatting thread has just read (shared records) is
    * given back without a store into its record, whose cache line is then in the other core's cache (a store there costs
-   * a round trip between the cores). `extract` of the benchmark capture, 18 alternating pairs in two sets: metering
-   * thread CPU −0.049 and −0.055 s (paired medians), wall −0.021 and −0.059 s, output identical (issue 5).
+   * a round trip between the cores). `extract` of the benchmark capture, output identical (issue 5): 18 pairs in two
+   * sets, this build always second in each pair, gave metering thread CPU −0.049 and −0.055 s (paired medians); 14
+   * pairs in ABBA order (the second run of a pair turned out to be favoured by ~0.1 s) gave −0.009 s CPU and −0.009 s
+   * wall, so no gain is shown.
    */
   private freeStack = new Int32Array(0);
   private freeTop = 0;
