@@ -108,9 +108,10 @@ const runsOf = new Map(active.filter(([, t]) => t).map(([name]) => [name, []]));
 // Warm-up rounds (untimed, like hyperfine's --warmup): this VM gives freed memory back to its host (virtio-balloon
 // free page reporting), and memory a process then touches first is backed again by the host at ~0.4 GB/s instead of
 // ~15 GB/s. A 200 MB first touch took 445–515 ms after 15 s idle and 11–105 ms right after another process had
-// freed memory (3 alternations each). So the first timed run of a bench, which follows idle time, paid ~0.4 s more
-// than the runs after it (flowsift's first run was the slowest of three in each of the two benches of 23 November:
-// 3.91 s and 4.15 s against 3.15–3.67 s). After a warm-up round every timed run follows another tool's run.
+// freed memory (3 alternations each). The first run of a bench follows idle time: flowsift's first run was the slowest
+// of three in each of the two benches of 23 November without a warm-up (3.91 s and 4.15 s against 3.15–3.67 s), and
+// with one it was still the slowest of five, by less (3.87 s against 3.61–3.71 s), so this explains part of it at
+// most. After a warm-up round every timed run follows another tool's run.
 for (let i = -WARMUP; i < RUNS; i++) {
   for (const [name, t] of active) {
     if (!t) continue;
